@@ -1,0 +1,121 @@
+"""Command line: `flask --app wsgi ...` (SPEC §2)."""
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import db, demo, services
+from .models import EntryType, Status
+
+db_cli = AppGroup("db", help="Manage the database schema.")
+posts_cli = AppGroup("posts", help="Manage posts.")
+comments_cli = AppGroup("comments", help="Read and moderate the queue.")
+
+STATUS = click.Choice([status.value for status in Status])
+TYPE = click.Choice([entry_type.value for entry_type in EntryType])
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    db.upgrade(db.engine())
+    click.echo("Database is up to date.")
+
+
+@click.command("demo")
+def load_demo() -> None:
+    """Load the demo post, with an approved pingback and two approved comments."""
+    session = db.get_session()
+    if demo.loaded(session):
+        click.echo(f"Demo post already loaded: {permalink(demo.SLUG)}")
+        return
+    post = demo.load(session)
+    session.commit()
+    click.echo(f"Demo post loaded: {permalink(post.slug)}")
+
+
+@posts_cli.command("create")
+@click.option("--slug", required=True, help="The address: /posts/SLUG/")
+@click.option("--title", required=True)
+@click.option("--url", help="Register a post hosted elsewhere, at this address.")
+@click.option("--body-file", type=click.File("r", encoding="utf-8"), help="The post's HTML.")
+def create_post(slug: str, title: str, url: str | None, body_file) -> None:
+    """Create a post and print its permalink."""
+    session = db.get_session()
+    body = body_file.read() if body_file else ""
+    try:
+        post = services.create_post(session, slug, title, body, url)
+    except services.Refused as refused:
+        _fail(refused.message)
+    session.commit()
+    click.echo(post.url or permalink(post.slug))
+
+
+@comments_cli.command("list")
+@click.option("--status", type=STATUS)
+@click.option("--type", "entry_type", type=TYPE)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_comments(status: str | None, entry_type: str | None, as_json: bool) -> None:
+    """List queue entries, newest first (a moderator's tool: emails included)."""
+    session = db.get_session()
+    entries = services.queue(
+        session, Status(status) if status else None, EntryType(entry_type) if entry_type else None
+    )
+    slugs = services.post_slugs(session, {entry.post_id for entry in entries})
+    for entry in entries:
+        if as_json:
+            click.echo(json.dumps(_entry_json(entry, slugs[entry.post_id]), ensure_ascii=False))
+        else:
+            click.echo(
+                f"{entry.id:>6}  {entry.status.value:<8}  {entry.type.value:<10}  "
+                f"{slugs[entry.post_id]}  {entry.author} <{entry.email}>  {entry.reason}"
+            )
+
+
+def _entry_json(entry, slug: str) -> dict:
+    return {
+        "id": entry.id,
+        "type": entry.type.value,
+        "status": entry.status.value,
+        "post": slug,
+        "author": entry.author,
+        "email": entry.email,
+        "website": entry.website,
+        "text": entry.body,
+        "html": entry.body_html,
+        "source_url": entry.source_url,
+        "reason": entry.reason,
+        "created": entry.created.isoformat(),
+    }
+
+
+@comments_cli.command("moderate")
+@click.option("--status", type=STATUS, required=True)
+@click.argument("ids", nargs=-1, type=int, required=True)
+def moderate(status: str, ids: tuple[int, ...]) -> None:
+    """Set the status of entries; if any id is unknown, nothing changes."""
+    session = db.get_session()
+    try:
+        count = services.set_status(session, ids, Status(status), f"{status} from the command line")
+    except services.NotFound as missing:
+        _fail(missing.message)
+    session.commit()
+    click.echo(f"{count} {'entry' if count == 1 else 'entries'} set to {status}.")
+
+
+def permalink(slug: str) -> str:
+    """The post's address: absolute with SITE_URL, else a path on whatever host serves it."""
+    return f"{current_app.config['SITE_URL'] or ''}/posts/{slug}/"
+
+
+def init_app(app: Flask) -> None:
+    for command in (db_cli, posts_cli, comments_cli, load_demo):
+        app.cli.add_command(command)

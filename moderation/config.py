@@ -1,0 +1,102 @@
+"""Configuration: defaults, then the environment (SPEC §2), then test overrides."""
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "SECRET_KEY": None,  # None: generated once into the instance folder
+    "SITE_URL": None,  # None: taken from the request
+    "LINKBACK_ALLOW_PRIVATE_HOSTS": False,
+    "LINKBACK_FETCH_TIMEOUT": 10.0,
+    "LINKBACK_MAX_BYTES": 1_048_576,
+    "LINKBACK_MAX_REDIRECTS": 5,
+    "REDIS_URL": None,
+    "TRUSTED_PROXIES": 0,
+    "RATELIMIT_ENABLED": True,
+    "COMMENT_FLOOD_SECONDS": 15,
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    # Flask's own settings that the service fixes.
+    "MAX_CONTENT_LENGTH": 1_048_576,  # a whole form post; a comment is at most 65,525 bytes
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+}
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _text(value: str) -> str | None:
+    return value.strip() or None
+
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "DATABASE_URL": _text,
+    "SECRET_KEY": _text,
+    "SITE_URL": lambda value: (_text(value) or "").rstrip("/") or None,
+    "LINKBACK_ALLOW_PRIVATE_HOSTS": _boolean,
+    "LINKBACK_FETCH_TIMEOUT": float,
+    "LINKBACK_MAX_BYTES": int,
+    "LINKBACK_MAX_REDIRECTS": int,
+    "REDIS_URL": _text,
+    "TRUSTED_PROXIES": int,
+    "RATELIMIT_ENABLED": _boolean,
+    "COMMENT_FLOOD_SECONDS": int,
+    "LOGIN_RATE_LIMIT": _text,
+}
+
+
+class ConfigError(ValueError):
+    """An environment variable could not be parsed."""
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Parse the known keys present in the environment; unknown keys are ignored."""
+    parsed: dict[str, Any] = {}
+    for key, parse in PARSERS.items():
+        if key in environ:
+            try:
+                parsed[key] = parse(environ[key])
+            except ValueError as error:
+                raise ConfigError(f"{key}: {error}") from error
+    return parsed
+
+
+def resolve(instance_path: str, test_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Layer defaults, environment and test_config; fill in the database URL and secret."""
+    config = dict(DEFAULTS)
+    config.update(from_environment(os.environ))
+    config.update(test_config or {})
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'moderation.db'}"
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = instance_secret(Path(instance_path))
+    return config
+
+
+def instance_secret(instance_path: Path) -> str:
+    """Return the secret kept in the instance folder, creating it on first use."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        draft = instance_path / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        # A hard link is atomic and refuses to replace: when processes start at once,
+        # the first complete file wins and every process reads that one.
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,123 @@
+"""The schema: posts and the one queue of entries (comments and linkbacks)."""
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Field limits in UTF-8 bytes, as WordPress counts them (SPEC §3).
+COMMENT_MAX_BYTES = 65_525
+NAME_MAX_BYTES = 245
+EMAIL_MAX_BYTES = 100
+WEBSITE_MAX_BYTES = 200
+URL_MAX_CHARS = 2_000
+USER_AGENT_MAX_CHARS = 512
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    SPAM = "spam"
+    TRASH = "trash"
+
+
+class EntryType(enum.StrEnum):
+    COMMENT = "comment"
+    PINGBACK = "pingback"
+    TRACKBACK = "trackback"
+    WEBMENTION = "webmention"
+
+
+def _string_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    # Set for a post hosted elsewhere: its public page, which linkbacks may target.
+    url: Mapped[str | None] = mapped_column(String(URL_MAX_CHARS), unique=True)
+    comments_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    pings_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Entry(Base):
+    """One item of the moderation queue: a comment or a linkback."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        # The post page: approved entries of one post, oldest first.
+        Index("ix_entries_post_status_created", "post_id", "status", "created"),
+        # The queue: one status, newest first.
+        Index("ix_entries_status_created", "status", "created"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="SET NULL"), index=True
+    )
+    type: Mapped[EntryType] = mapped_column(_string_enum(EntryType, "entry_type"))
+    status: Mapped[Status] = mapped_column(_string_enum(Status, "entry_status"))
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    author: Mapped[str] = mapped_column(String(NAME_MAX_BYTES))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_BYTES), default="")
+    website: Mapped[str] = mapped_column(String(WEBSITE_MAX_BYTES), default="")
+    body: Mapped[str] = mapped_column(Text)  # as typed
+    body_html: Mapped[str] = mapped_column(Text)  # sanitised once, the only value shown |safe
+    source_url: Mapped[str | None] = mapped_column(String(URL_MAX_CHARS))
+    source_title: Mapped[str | None] = mapped_column(String(255))
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(USER_AGENT_MAX_CHARS), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

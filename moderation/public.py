@@ -1,0 +1,116 @@
+"""Reader-facing pages: the post list, a post with its comments, and the comment form."""
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+
+from . import cookies, db, services
+from .forms import CommentForm
+from .models import Post
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def index():
+    """List the posts."""
+    posts = services.post_summaries(db.get_session())
+    return render_template("public/index.html", posts=posts)
+
+
+@bp.get("/posts/<slug>/")
+def post(slug: str):
+    """Show a post, its approved comments and linkbacks, and the comment form."""
+    post = services.get_post(db.get_session(), slug)
+    form = CommentForm()
+    remembered = cookies.remembered_commenter()
+    if remembered:
+        form.name.data = remembered["name"]
+        form.email.data = remembered["email"]
+        form.website.data = remembered["website"]
+        form.remember.data = True
+    form.parent.data = request.args.get("replytocom", "")
+    return render_post(post, form)
+
+
+@bp.post("/posts/<slug>/comments")
+def submit_comment(slug: str):
+    """Take a reader's comment and hold it for moderation."""
+    session = db.get_session()
+    post = services.get_post(session, slug)
+    form = CommentForm()
+    if not form.validate():
+        return render_post(post, form, 400)
+    try:
+        entry = services.submit_comment(
+            session, post, form.submission(request.remote_addr or "", request.user_agent.string)
+        )
+    except services.Closed as closed:
+        return render_post(post, form, 403, notice=closed.message)
+    except services.Refused as refused:
+        form[refused.field if refused.field in form else "comment"].errors = [refused.message]
+        return render_post(post, form, 400)
+    session.commit()
+    response = redirect(url_for("public.post", slug=slug, _anchor=f"comment-{entry.id}"), 303)
+    cookies.remember_own_entry(response, entry.id)
+    if form.remember.data:
+        cookies.remember_commenter(response, form.name.data, form.email.data, form.website.data)
+    else:
+        cookies.forget_commenter(response)
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(error: CSRFError):
+    """Keep what the reader typed when the form's token has expired (§3: no lost comment)."""
+    if request.endpoint != "public.submit_comment":
+        return render_template("error.html", message=error.description), 400
+    post = services.get_post(db.get_session(), request.view_args["slug"])
+    form = CommentForm()
+    return render_post(
+        post, form, 400, notice="This form had expired. Please check it and send it again."
+    )
+
+
+def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = "") -> Response:
+    """Render the post page around the given form, with the reader's own pending entries."""
+    own_ids = cookies.own_entry_ids()
+    thread = services.post_thread(
+        db.get_session(), post, own_ids, current_app.config["SECRET_KEY"].encode()
+    )
+    replying_to = thread.find(int(form.parent.data)) if (form.parent.data or "").isdigit() else None
+    if replying_to is None or not replying_to.replyable:
+        if status == 200:
+            form.parent.data = ""
+        replying_to = None
+    response = make_response(
+        render_template(
+            "public/post.html",
+            post=post,
+            thread=thread,
+            form=form,
+            replying_to=replying_to,
+            notice=notice,
+        ),
+        status,
+    )
+    if own_ids or form.email.data:
+        # Only this reader may see their pending comment or their own details (§3).
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.app_template_filter("longdate")
+def long_date(moment) -> str:
+    """Format a timestamp as "November 27, 2026 at 4:45 am" (UTC)."""
+    hour = moment.hour % 12 or 12
+    meridiem = "am" if moment.hour < 12 else "pm"
+    return f"{moment:%B} {moment.day}, {moment.year} at {hour}:{moment:%M} {meridiem}"

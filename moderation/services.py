@@ -1,0 +1,296 @@
+"""Use cases: the operations the web pages and the command line share.
+
+Services take a session and never commit; the caller commits. They raise the
+domain errors below, which entry points translate (HTTP status, exit code).
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from markupsafe import Markup
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from . import identicon, sanitize
+from .models import USER_AGENT_MAX_CHARS, Entry, EntryType, Post, Status, utcnow
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+HELD_FOR_MODERATOR = "held for a moderator"
+MAX_VISIBLE_DEPTH = 5  # replies deeper than this are drawn at this indent
+
+
+class ServiceError(Exception):
+    """A request the service will not carry out; the message is safe to show."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class Refused(ServiceError):
+    """The input breaks a rule; `field` names the form field it concerns, if any."""
+
+
+class Closed(ServiceError):
+    """The post takes no more comments (or pings)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A reader's comment, validated by the form."""
+
+    text: str
+    name: str
+    email: str
+    website: str
+    parent_id: int | None
+    ip_address: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """What a public page may show of an entry: §3, it has no email field."""
+
+    id: int
+    type: EntryType
+    author: str
+    website: str
+    html: Markup
+    created: datetime
+    avatar: Markup
+    depth: int
+    pending: bool
+    replyable: bool
+
+    @property
+    def anchor(self) -> str:
+        return f"comment-{self.id}"
+
+
+@dataclass(frozen=True)
+class Thread:
+    entries: list[PublicEntry]  # in reading order, replies after their parent
+    approved_count: int
+
+    def find(self, entry_id: int | None) -> PublicEntry | None:
+        return next((entry for entry in self.entries if entry.id == entry_id), None)
+
+
+@dataclass(frozen=True)
+class PostSummary:
+    slug: str
+    title: str
+    created: datetime
+    approved_count: int
+
+
+def get_post(session: Session, slug: str) -> Post:
+    post = session.scalar(select(Post).where(Post.slug == slug))
+    if post is None:
+        raise NotFound("There is no post at this address.")
+    return post
+
+
+def create_post(
+    session: Session, slug: str, title: str, body: str = "", url: str | None = None
+) -> Post:
+    """Create a post; its body is the owner's HTML, sanitised with the article allowlist."""
+    if not SLUG.match(slug):
+        raise Refused("A slug is lowercase letters, digits and single hyphens.", "slug")
+    if not title.strip():
+        raise Refused("A post needs a title.", "title")
+    if session.scalar(select(Post.id).where(Post.slug == slug)) is not None:
+        raise Refused(f"A post with the slug {slug!r} exists already.", "slug")
+    if url is not None and session.scalar(select(Post.id).where(Post.url == url)) is not None:
+        raise Refused(f"A post with the URL {url!r} exists already.", "url")
+    post = Post(
+        slug=slug, title=title.strip(), body=body, body_html=sanitize.article_html(body), url=url
+    )
+    session.add(post)
+    session.flush()
+    return post
+
+
+def submit_comment(session: Session, post: Post, submission: Submission) -> Entry:
+    """Queue a reader's comment for moderation."""
+    if not post.comments_open:
+        raise Closed("Comments are closed on this post.")
+    if submission.parent_id is not None:
+        _check_parent(session, post, submission.parent_id)
+    entry = Entry(
+        post_id=post.id,
+        parent_id=submission.parent_id,
+        type=EntryType.COMMENT,
+        status=Status.PENDING,
+        reason=HELD_FOR_MODERATOR,
+        author=submission.name,
+        email=submission.email,
+        website=submission.website,
+        body=submission.text,
+        body_html=sanitize.comment_html(submission.text),
+        ip_address=submission.ip_address,
+        user_agent=submission.user_agent[:USER_AGENT_MAX_CHARS],
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _check_parent(session: Session, post: Post, parent_id: int) -> None:
+    """§3: a reply answers an approved comment of the same post."""
+    parent = session.execute(
+        select(Entry.post_id, Entry.status, Entry.type).where(Entry.id == parent_id)
+    ).first()
+    if (
+        parent is None
+        or parent.post_id != post.id
+        or parent.status != Status.APPROVED
+        or parent.type != EntryType.COMMENT
+    ):
+        raise Refused("The comment you are replying to is not available.", "parent")
+
+
+def post_thread(
+    session: Session, post: Post, own_ids: Collection[int], avatar_key: bytes
+) -> Thread:
+    """Approved entries of a post, plus the reader's own pending ones, threaded: one query."""
+    visible = Entry.status == Status.APPROVED
+    if own_ids:
+        visible = or_(visible, (Entry.status == Status.PENDING) & Entry.id.in_(own_ids))
+    rows = session.execute(
+        select(
+            Entry.id,
+            Entry.parent_id,
+            Entry.type,
+            Entry.status,
+            Entry.author,
+            Entry.email,
+            Entry.website,
+            Entry.source_url,
+            Entry.body_html,
+            Entry.created,
+        )
+        .where(Entry.post_id == post.id, visible)
+        .order_by(Entry.created, Entry.id)
+    ).all()
+    shown = {row.id for row in rows}
+    children: dict[int | None, list] = defaultdict(list)
+    for row in rows:
+        # A reply whose parent is not shown (moved to trash, say) stands on its own.
+        children[row.parent_id if row.parent_id in shown else None].append(row)
+
+    entries: list[PublicEntry] = []
+    stack = [(row, 0) for row in reversed(children[None])]
+    while stack:
+        row, depth = stack.pop()
+        entries.append(_public_entry(row, depth, avatar_key))
+        stack.extend((child, depth + 1) for child in reversed(children[row.id]))
+    approved = sum(1 for row in rows if row.status == Status.APPROVED)
+    return Thread(entries=entries, approved_count=approved)
+
+
+def _public_entry(row, depth: int, avatar_key: bytes) -> PublicEntry:
+    if row.type == EntryType.COMMENT:
+        seed = row.email or row.author
+        website = row.website
+    else:
+        seed = row.source_url or row.author
+        website = row.source_url or row.website
+    return PublicEntry(
+        id=row.id,
+        type=row.type,
+        author=row.author,
+        website=website,
+        html=Markup(row.body_html),
+        created=row.created,
+        avatar=identicon.avatar(avatar_key, seed),
+        depth=min(depth, MAX_VISIBLE_DEPTH),
+        pending=row.status == Status.PENDING,
+        replyable=row.status == Status.APPROVED and row.type == EntryType.COMMENT,
+    )
+
+
+def post_summaries(session: Session) -> list[PostSummary]:
+    """Every post, newest first, with its count of approved entries: one query."""
+    approved = (
+        select(Entry.post_id, func.count().label("n"))
+        .where(Entry.status == Status.APPROVED)
+        .group_by(Entry.post_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Post.slug, Post.title, Post.created, func.coalesce(approved.c.n, 0))
+        .outerjoin(approved, approved.c.post_id == Post.id)
+        .order_by(Post.created.desc(), Post.id.desc())
+    ).all()
+    return [PostSummary(*row) for row in rows]
+
+
+def queue(
+    session: Session, status: Status | None = None, entry_type: EntryType | None = None
+) -> Sequence[Entry]:
+    """Entries for moderators, newest first, optionally of one status and type."""
+    query = select(Entry).order_by(Entry.created.desc(), Entry.id.desc())
+    if status is not None:
+        query = query.where(Entry.status == status)
+    if entry_type is not None:
+        query = query.where(Entry.type == entry_type)
+    return session.scalars(query).all()
+
+
+def set_status(session: Session, ids: Collection[int], status: Status, reason: str) -> int:
+    """Move entries to a status in one UPDATE; every id must exist, else nothing changes."""
+    wanted = set(ids)
+    found = set(session.scalars(select(Entry.id).where(Entry.id.in_(wanted))))
+    missing = sorted(wanted - found)
+    if missing:
+        raise NotFound("No entry with id " + ", ".join(map(str, missing)) + ".")
+    result = session.execute(
+        update(Entry)
+        .where(Entry.id.in_(wanted))
+        .values(status=status, reason=reason, updated=utcnow())
+    )
+    return result.rowcount
+
+
+def post_slugs(session: Session, post_ids: Collection[int]) -> dict[int, str]:
+    if not post_ids:
+        return {}
+    return dict(session.execute(select(Post.id, Post.slug).where(Post.id.in_(post_ids))).all())
+
+
+def record_linkback(
+    session: Session,
+    post: Post,
+    entry_type: EntryType,
+    source_url: str,
+    source_title: str,
+    excerpt: str,
+    ip_address: str = "",
+) -> Entry:
+    """Queue a verified linkback: shown as "Pingback: <title>" with its excerpt once approved."""
+    entry = Entry(
+        post_id=post.id,
+        type=entry_type,
+        status=Status.PENDING,
+        reason=HELD_FOR_MODERATOR,
+        author=source_title,
+        website=source_url,
+        body=excerpt,
+        body_html=sanitize.comment_html(excerpt),
+        source_url=source_url,
+        source_title=source_title,
+        ip_address=ip_address,
+    )
+    session.add(entry)
+    session.flush()
+    return entry

@@ -1,0 +1,156 @@
+"""Shared fixtures: an app on a real database (SQLite, and PostgreSQL when
+TEST_DATABASE_URL is set), a client, a CLI runner, a post and a live server."""
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.exc import OperationalError
+from werkzeug.serving import make_server
+
+from moderation import create_app, db, services
+from moderation.models import Base
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this run's own on the server of TEST_DATABASE_URL, dropped at the end."""
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"moderation_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        admin.dispose()
+        # CI must fail, not skip, when PostgreSQL is unreachable.
+        pytest.exit(f"TEST_DATABASE_URL is set but unreachable: {error}", returncode=3)
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def new_database_url(backend: str, request: pytest.FixtureRequest, folder) -> str:
+    if backend == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{folder / 'test.db'}"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    """A database migrated to head once per backend; each test empties it afterwards."""
+    url = new_database_url(request.param, request, tmp_path_factory.mktemp("db"))
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def _empty(app) -> None:
+    with db_engine(app).begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+def db_engine(app):
+    return app.extensions["moderation.engine"]
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path) -> Iterator[Callable[..., object]]:
+    """Build apps on the test database with config overrides; emptied and disposed after."""
+    apps = []
+
+    def build(**overrides):
+        config = {
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "RATELIMIT_ENABLED": False,
+        }
+        config.update(overrides)
+        app = create_app(config)
+        app.instance_path = str(tmp_path / "instance")
+        apps.append(app)
+        return app
+
+    yield build
+    if apps:
+        _empty(apps[0])
+    for app in apps:
+        db_engine(app).dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def post(app):
+    """An open post, created through the service."""
+    with app.app_context():
+        session = db.get_session()
+        created = services.create_post(session, "a-post", "A Post", "<p>The article.</p>")
+        session.commit()
+        return created
+
+
+@pytest.fixture
+def other_post(app):
+    with app.app_context():
+        session = db.get_session()
+        created = services.create_post(session, "another-post", "Another Post")
+        session.commit()
+        return created
+
+
+@pytest.fixture
+def count_queries(app) -> Callable:
+    """Count the SQL statements run inside a `with count_queries() as counted:` block."""
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        engine = db_engine(app)
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1 by a threaded server; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
