@@ -5,7 +5,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import db, demo, services
 from .models import EntryType, Status
@@ -31,6 +31,7 @@ def db_upgrade() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def load_demo() -> None:
     """Load the demo post, with an approved pingback and two approved comments."""
     session = db.get_session()
@@ -76,7 +77,9 @@ def list_comments(status: str | None, entry_type: str | None, as_json: bool) -> 
         else:
             click.echo(
                 f"{entry.id:>6}  {entry.status.value:<8}  {entry.type.value:<10}  "
-                f"{slugs[entry.post_id]}  {entry.author} <{entry.email}>  {entry.reason}"
+                f"{slugs[entry.post_id]}  {entry.author}"
+                + (f" <{entry.email}>" if entry.email else "")
+                + f"  {entry.reason}"
             )
 
 

@@ -37,20 +37,34 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-def new_database_url(backend: str, request: pytest.FixtureRequest, folder) -> str:
-    if backend == "postgresql":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{folder / 'test.db'}"
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory) -> str:
     """A database migrated to head once per backend; each test empties it afterwards."""
-    url = new_database_url(request.param, request, tmp_path_factory.mktemp("db"))
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     engine = db.make_engine(url)
     db.upgrade(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request, tmp_path) -> Iterator[str]:
+    """A brand-new database with no tables, per backend, dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    base = make_url(request.getfixturevalue("postgres_url"))
+    name = f"{base.database}_empty"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _empty(app) -> None:

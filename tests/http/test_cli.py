@@ -1,0 +1,132 @@
+"""The command line of SPEC §2."""
+
+import json
+
+import pytest
+
+from moderation import db, services
+from tests.helpers import entries, submit
+
+JSON_KEYS = {
+    "id", "type", "status", "post", "author", "email", "website",
+    "text", "html", "source_url", "reason", "created",
+}  # fmt: skip
+
+
+def test_db_upgrade_is_idempotent(runner):
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+
+
+def test_demo_loads_a_post_with_three_thoughts_and_a_threaded_reply(runner, app):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "/posts/river-bridge-reopens/" in result.output
+    page = app.test_client().get("/posts/river-bridge-reopens/").get_data(as_text=True)
+    assert "3 thoughts on “Old river bridge reopens after two years of repairs”" in page
+    assert "Pingback: <a" in page
+    assert 'class="entry depth-1 comment"' in page
+    assert "<h2>What was repaired</h2>" in page
+
+
+def test_demo_a_second_time_changes_nothing(runner, app):
+    runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0
+    assert "already loaded" in result.output
+    assert len(entries(app)) == 3
+
+
+def test_posts_create_prints_the_permalink(runner, app, tmp_path):
+    body = tmp_path / "body.html"
+    body.write_text("<h2>Heading</h2><p>Text</p><script>alert(1)</script>", encoding="utf-8")
+    result = runner.invoke(
+        args=["posts", "create", "--slug", "new-post", "--title", "New", "--body-file", str(body)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "/posts/new-post/"
+    page = app.test_client().get("/posts/new-post/").get_data(as_text=True)
+    assert "<h2>Heading</h2><p>Text</p>" in page
+    assert "<script>alert(1)" not in page
+
+
+def test_posts_create_uses_site_url_for_the_permalink(make_app):
+    runner = make_app(SITE_URL="https://blog.example").test_cli_runner()
+    result = runner.invoke(args=["posts", "create", "--slug", "p", "--title", "P"])
+    assert result.output.strip() == "https://blog.example/posts/p/"
+
+
+def test_posts_create_registers_an_external_post(runner, app):
+    url = "https://elsewhere.example/2026/a-post/"
+    result = runner.invoke(args=["posts", "create", "--slug", "ext", "--title", "T", "--url", url])
+    assert result.exit_code == 0
+    assert result.output.strip() == url
+    with app.app_context():
+        assert services.get_post(db.get_session(), "ext").url == url
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--slug", "Bad Slug", "--title", "T"], "lowercase letters"),
+        (["--slug", "a-post", "--title", "T"], "exists already"),
+        (["--slug", "fine", "--title", "  "], "needs a title"),
+    ],
+)
+def test_posts_create_refuses_bad_input_with_exit_status_1(runner, post, arguments, message):
+    result = runner.invoke(args=["posts", "create", *arguments])
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_comments_list_json_has_the_spec_fields_including_the_email(runner, client, app, post):
+    submit(client, comment="Listed <b>bold</b>")
+    result = runner.invoke(args=["comments", "list", "--json"])
+    assert result.exit_code == 0
+    [line] = result.output.strip().splitlines()
+    item = json.loads(line)
+    assert set(item) == JSON_KEYS
+    assert item["post"] == "a-post"
+    assert item["email"] == "ada.reader@example.net"
+    assert (item["type"], item["status"]) == ("comment", "pending")
+    assert (item["text"], item["html"]) == ("Listed <b>bold</b>", "<p>Listed <b>bold</b></p>")
+
+
+def test_comments_list_filters_by_status_and_type(runner, client, app, post):
+    submit(client, comment="one")
+    submit(client, comment="two")
+    first = min(entry.id for entry in entries(app))
+    runner.invoke(args=["comments", "moderate", "--status", "approved", str(first)])
+    approved = runner.invoke(args=["comments", "list", "--status", "approved", "--json"])
+    assert [json.loads(line)["text"] for line in approved.output.splitlines()] == ["one"]
+    pending = runner.invoke(args=["comments", "list", "--status", "pending"])
+    assert "pending" in pending.output and "approved" not in pending.output
+    none = runner.invoke(args=["comments", "list", "--type", "pingback"])
+    assert none.output == ""
+
+
+def test_comments_moderate_sets_status_and_reason(runner, client, app, post):
+    submit(client)
+    [entry] = entries(app)
+    result = runner.invoke(args=["comments", "moderate", "--status", "spam", str(entry.id)])
+    assert result.exit_code == 0
+    assert "1 entry set to spam." in result.output
+    [moved] = entries(app)
+    assert (moved.status, moved.reason) == ("spam", "spam from the command line")
+
+
+def test_comments_moderate_with_an_unknown_id_changes_nothing(runner, client, app, post):
+    submit(client)
+    [entry] = entries(app)
+    result = runner.invoke(
+        args=["comments", "moderate", "--status", "approved", str(entry.id), "424242"]
+    )
+    assert result.exit_code == 1
+    assert "424242" in result.output
+    assert entries(app)[0].status == "pending"
+
+
+def test_comments_moderate_refuses_an_unknown_status(runner, client, post):
+    result = runner.invoke(args=["comments", "moderate", "--status", "deleted", "1"])
+    assert result.exit_code == 2

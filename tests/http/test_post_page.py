@@ -1,0 +1,246 @@
+"""The post page: what each reader sees, how it is counted and threaded, and its headers."""
+
+import time
+
+import pytest
+
+from moderation import cookies, db, services
+from moderation.models import EntryType
+from tests.helpers import add_approved_comment, approve, entries, submit
+
+
+def _page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_index_lists_posts_with_their_approved_count(client, app, post, other_post):
+    add_approved_comment(app, post)
+    submit(client)  # pending: not counted
+    page = _page(client.get("/"))
+    assert 'href="/posts/a-post/"' in page and 'href="/posts/another-post/"' in page
+    assert "1 comment" in page and "0 comments" in page
+
+
+def test_post_page_shows_the_article_and_the_form(client, post):
+    response = client.get("/posts/a-post/")
+    assert response.status_code == 200
+    page = _page(response)
+    assert "<p>The article.</p>" in page
+    assert "Leave a Comment" in page
+    assert "Your email address will not be published. Required fields are marked" in page
+    for label in ("Comment", "Name", "Email"):
+        assert f'{label} <span class="required" aria-hidden="true">*</span></label>' in page
+    assert ">Website</label>" in page
+    assert "Save my name, email, and website in this browser" in page
+
+
+def test_unknown_post_is_404_with_a_page(client, app):
+    response = client.get("/posts/nothing-here/")
+    assert response.status_code == 404
+    assert "There is no post at this address." in _page(response)
+
+
+def test_no_thoughts_heading_without_approved_entries(client, post):
+    submit(client)
+    page = _page(client.get("/posts/a-post/"))
+    assert "Your comment is awaiting moderation." in page
+    assert "comments-title" not in page and "thoughts on" not in page
+
+
+@pytest.mark.parametrize(
+    ("comments", "linkbacks", "heading"),
+    [
+        (1, 0, "1 thought on “A Post”"),
+        (0, 1, "1 thought on “A Post”"),
+        (2, 1, "3 thoughts on “A Post”"),
+    ],
+)
+def test_thoughts_heading_counts_approved_comments_and_linkbacks(
+    app, post, comments, linkbacks, heading
+):
+    for number in range(comments):
+        add_approved_comment(app, post, text=f"Comment {number}")
+    with app.app_context():
+        session = db.get_session()
+        ids = [
+            services.record_linkback(
+                session, post, EntryType.PINGBACK, f"https://blog.example/{n}", "Blog", "[…]"
+            ).id
+            for n in range(linkbacks)
+        ]
+        if ids:
+            services.set_status(session, ids, "approved", "test")
+        session.commit()
+    # A fresh client: another reader, with no pending entries of its own.
+    assert heading in _page(app.test_client().get("/posts/a-post/"))
+
+
+def test_linkback_is_shown_as_pingback_with_its_title_and_excerpt(client, app, post):
+    with app.app_context():
+        session = db.get_session()
+        entry = services.record_linkback(
+            session,
+            post,
+            EntryType.PINGBACK,
+            "https://blog.example/post",
+            "Some Other Blog's Title",
+            "[…] an excerpt […]",
+        )
+        session.commit()
+    approve(app, entry.id)
+    page = _page(client.get("/posts/a-post/"))
+    assert (
+        'Pingback: <a href="https://blog.example/post" rel="nofollow ugc">'
+        "Some Other Blog&#39;s Title</a>"
+    ) in page
+    assert "[…] an excerpt […]" in page
+
+
+def test_pending_comment_is_visible_to_its_author_alone(app, post):
+    author = app.test_client()
+    stranger = app.test_client()
+    response = submit(author, comment="My pending words")
+    assert response.status_code == 303
+    own = author.get("/posts/a-post/")
+    assert "My pending words" in _page(own)
+    assert "Your comment is awaiting moderation." in _page(own)
+    assert own.headers["Cache-Control"] == "private, no-store"
+    other = stranger.get("/posts/a-post/")
+    assert "My pending words" not in _page(other)
+    assert "awaiting moderation" not in _page(other)
+
+
+def test_authors_view_of_a_pending_comment_ends_after_ten_minutes(app, post, monkeypatch):
+    author = app.test_client()
+    submit(author, comment="Soon hidden")
+    later = time.time() + cookies.OWN_ENTRY_SECONDS + 1
+    monkeypatch.setattr(cookies.time, "time", lambda: later)
+    assert "Soon hidden" not in _page(author.get("/posts/a-post/"))
+
+
+def test_a_forged_own_entries_cookie_shows_nothing(app, post):
+    submit(app.test_client(), comment="Someone else's words")
+    [entry] = entries(app)
+    intruder = app.test_client()
+    intruder.set_cookie("own_entries", f"[[{entry.id},{int(time.time())}]]")
+    assert "Someone else" not in _page(intruder.get("/posts/a-post/"))
+
+
+def test_approved_comment_is_public_and_loses_the_pending_note(app, post):
+    author = app.test_client()
+    submit(author, comment="Now public")
+    [entry] = entries(app)
+    approve(app, entry.id)
+    assert "Now public" in _page(app.test_client().get("/posts/a-post/"))
+    assert "awaiting moderation" not in _page(author.get("/posts/a-post/"))
+
+
+@pytest.mark.parametrize("status", ["spam", "trash"])
+def test_spam_and_trash_are_never_shown(app, post, status):
+    author = app.test_client()
+    submit(author, comment="Unwanted words")
+    [entry] = entries(app)
+    with app.app_context():
+        session = db.get_session()
+        services.set_status(session, [entry.id], status, "test")
+        session.commit()
+    assert "Unwanted words" not in _page(author.get("/posts/a-post/"))
+
+
+def test_replies_are_threaded_under_their_parent_with_a_reply_link(client, app, post):
+    parent = add_approved_comment(app, post, text="The parent")
+    reply = add_approved_comment(app, post, text="The reply", parent_id=parent.id)
+    page = _page(client.get("/posts/a-post/"))
+    assert f'id="comment-{parent.id}" class="entry depth-0 comment"' in page
+    assert f'id="comment-{reply.id}" class="entry depth-1 comment"' in page
+    assert page.index("The parent") < page.index("The reply")
+    assert f'href="/posts/a-post/?replytocom={parent.id}#respond"' in page
+
+
+def test_reply_link_prefills_the_parent_and_names_who_is_answered(client, app, post):
+    parent = add_approved_comment(app, post, name="Grace")
+    page = _page(client.get(f"/posts/a-post/?replytocom={parent.id}"))
+    assert "Reply to Grace" in page
+    assert f'name="parent" type="hidden" value="{parent.id}"' in page
+    assert "Cancel reply" in page
+
+
+@pytest.mark.parametrize("replytocom", ["999", "abc", ""])
+def test_reply_prefill_ignores_unknown_parents(client, post, replytocom):
+    page = _page(client.get(f"/posts/a-post/?replytocom={replytocom}"))
+    assert "Leave a Comment" in page
+    assert 'name="parent" type="hidden" value=""' in page
+
+
+def test_author_name_links_to_website_with_nofollow_ugc(client, app, post):
+    add_approved_comment(app, post, name="Linus", website="https://linus.example/")
+    page = _page(client.get("/posts/a-post/"))
+    assert '<a href="https://linus.example/" rel="nofollow ugc">Linus</a>' in page
+
+
+def test_remember_me_cookie_is_set_only_when_ticked_and_prefills_the_form(app, post):
+    forgetful = app.test_client()
+    submit(forgetful)
+    assert forgetful.get_cookie("comment_author") is None
+    assert "ada.reader@example.net" not in _page(forgetful.get("/posts/a-post/"))
+
+    remembering = app.test_client()
+    submit(remembering, remember="y")
+    cookie = remembering.get_cookie("comment_author")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    response = remembering.get("/posts/a-post/")
+    page = _page(response)
+    assert 'value="ada.reader@example.net"' in page
+    assert 'value="Ada Reader"' in page
+    assert 'id="remember" name="remember" type="checkbox" value="y"' in page and "checked" in page
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+    submit(remembering)  # unticked now: forget
+    assert remembering.get_cookie("comment_author") is None
+
+
+def test_security_headers_on_every_page(client, post):
+    for path in ("/", "/posts/a-post/", "/posts/missing/"):
+        response = client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_session_cookie_is_httponly_lax_and_secure_over_https(make_app, post):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    plain = app.test_client().get("/posts/a-post/").headers["Set-Cookie"]
+    assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
+    secure = app.test_client().get("/posts/a-post/", base_url="https://localhost")
+    assert "Secure" in secure.headers["Set-Cookie"]
+
+
+def test_post_page_has_no_inline_script(client, app, post):
+    add_approved_comment(app, post)
+    page = _page(client.get("/posts/a-post/"))
+    assert "<script" not in page.lower()
+    assert " style=" not in page.lower()
+
+
+def test_post_page_with_500_comments_takes_at_most_3_queries(app, post, count_queries):
+    with app.app_context():
+        session = db.get_session()
+        first = [
+            services.submit_comment(
+                session,
+                post,
+                services.Submission(
+                    f"Comment {n}", f"Author {n}", f"a{n}@example.org", "", None, "", ""
+                ),
+            ).id
+            for n in range(500)
+        ]
+        services.set_status(session, first, "approved", "test")
+        session.commit()
+    client = app.test_client()
+    with count_queries() as statements:
+        response = client.get("/posts/a-post/")
+    assert response.status_code == 200
+    assert "500 thoughts on" in _page(response)
+    assert len(statements) <= 3, statements
