@@ -103,3 +103,16 @@ def _decode_cookie(value: str) -> str:
     except zlib.error:
         pass
     return raw.decode("utf-8", "replace")
+
+
+def test_an_unexpected_error_shows_a_plain_500_page_without_details(app, post, caplog):
+    def broken():
+        raise RuntimeError("internal detail second@example.net")
+
+    app.add_url_rule("/broken", view_func=broken)
+    response = app.test_client().get("/broken")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in page
+    assert "internal detail" not in page and "RuntimeError" not in page
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
