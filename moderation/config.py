@@ -1,8 +1,10 @@
 """Configuration: defaults, then the environment (SPEC §2), then test overrides."""
 
 import contextlib
+import math
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,20 @@ def _boolean(value: str) -> bool:
     raise ValueError(f"expected true or false, got {value!r}")
 
 
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"expected a whole number of 0 or more, got {value!r}")
+    return number
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"expected a positive number of seconds, got {value!r}")
+    return number
+
+
 def _text(value: str) -> str | None:
     return value.strip() or None
 
@@ -46,13 +62,13 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "SECRET_KEY": _text,
     "SITE_URL": lambda value: (_text(value) or "").rstrip("/") or None,
     "LINKBACK_ALLOW_PRIVATE_HOSTS": _boolean,
-    "LINKBACK_FETCH_TIMEOUT": float,
-    "LINKBACK_MAX_BYTES": int,
-    "LINKBACK_MAX_REDIRECTS": int,
+    "LINKBACK_FETCH_TIMEOUT": _seconds,
+    "LINKBACK_MAX_BYTES": _count,
+    "LINKBACK_MAX_REDIRECTS": _count,
     "REDIS_URL": _text,
-    "TRUSTED_PROXIES": int,
+    "TRUSTED_PROXIES": _count,
     "RATELIMIT_ENABLED": _boolean,
-    "COMMENT_FLOOD_SECONDS": int,
+    "COMMENT_FLOOD_SECONDS": _count,
     "LOGIN_RATE_LIMIT": _text,
 }
 
@@ -90,8 +106,8 @@ def instance_secret(instance_path: Path) -> str:
     path = instance_path / "secret_key"
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
-        draft = instance_path / f".secret_key.{os.getpid()}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, draft_name = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        draft = Path(draft_name)  # mkstemp: mode 0600 and a name of this thread's own
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
         # A hard link is atomic and refuses to replace: when processes start at once,

@@ -28,12 +28,28 @@ PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
+_URL_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+_C0_CONTROL_OR_SPACE = "".join(map(chr, range(0x21)))
+_ALLOWED_SCHEME = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
 
 
 def _mark_user_link(attrs: dict, new: bool = False) -> dict:
     """Every link a reader wrote, or that linkify made, is marked user content."""
     attrs[(None, "rel")] = LINK_REL
     return attrs
+
+
+def _comment_attribute(tag: str, name: str, value: str) -> bool:
+    """Keep allowlisted attributes; a URL must name http, https or mailto (§3)."""
+    if name not in COMMENT_ATTRIBUTES.get(tag, ()):
+        return False
+    if name in {"href", "cite"}:
+        # bleach keeps scheme-less URLs ("//evil.example", "/moderation/", "#x");
+        # §3 lets only http, https and mailto through. Read the URL as a browser does:
+        # tabs and newlines anywhere, and leading controls and spaces, do not count.
+        url = _URL_TAB_OR_NEWLINE.sub("", value).lstrip(_C0_CONTROL_OR_SPACE)
+        return _ALLOWED_SCHEME.match(url) is not None
+    return True
 
 
 _local = threading.local()  # bleach Cleaners keep parser state: one per thread
@@ -44,7 +60,7 @@ def _comment_cleaner() -> bleach.Cleaner:
     if cleaner is None:
         cleaner = _local.comment = bleach.Cleaner(
             tags=COMMENT_TAGS,
-            attributes=COMMENT_ATTRIBUTES,
+            attributes=_comment_attribute,
             protocols=PROTOCOLS,
             strip=False,
             strip_comments=True,

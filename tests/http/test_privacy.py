@@ -1,6 +1,7 @@
 """§3: a commenter's email appears in no public page, header, cookie or log line."""
 
 import base64
+import contextlib
 import hashlib
 import logging
 import zlib
@@ -98,10 +99,8 @@ def _decode_cookie(value: str) -> str:
     """Best effort: itsdangerous payloads are base64 (maybe zlib) before the first dot."""
     payload = value.lstrip(".").split(".")[0]
     raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    try:
+    with contextlib.suppress(zlib.error):
         raw = zlib.decompress(raw)
-    except zlib.error:
-        pass
     return raw.decode("utf-8", "replace")
 
 
