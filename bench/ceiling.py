@@ -1,0 +1,82 @@
+"""The framework ceiling: the least a Flask + SQLAlchemy Core app can do for the same pages.
+
+One SELECT per post page (the approved comments: id, author, body_html, created, in order)
+rendered with a minimal Jinja template compiled once; one INSERT per comment POST,
+answered with a 303. No forms, sanitising, threading, avatars or cookies: whatever the
+real app spends beyond this is its own cost. Served by bench/run.py as
+`gunicorn --chdir bench ceiling:app`, on a copy of the benchmark database (DATABASE_URL).
+
+The SQLite connection settings mirror moderation.db.make_engine (WAL, synchronous=NORMAL,
+busy timeout) so the two apps pay the same price per read and per commit.
+"""
+
+import os
+from datetime import UTC, datetime
+
+from flask import Flask, Response, redirect, request
+from markupsafe import escape
+from sqlalchemy import create_engine, event, text
+
+app = Flask(__name__)
+engine = create_engine(os.environ["DATABASE_URL"], connect_args={"timeout": 10})
+
+
+@event.listens_for(engine, "connect")
+def _pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+COMMENTS = text(
+    "SELECT e.id, e.author, e.body_html, e.created FROM entries AS e"
+    " JOIN posts AS p ON p.id = e.post_id"
+    " WHERE p.slug = :slug AND e.status = 'approved'"
+    " ORDER BY e.created"
+)
+INSERT = text(
+    "INSERT INTO entries (post_id, type, status, reason, author, email, website, body,"
+    " body_html, ip_address, user_agent, created, updated)"
+    " SELECT id, 'comment', 'pending', 'held for a moderator', :author, :email, :website,"
+    " :body, :body_html, :ip, :ua, :now, :now FROM posts WHERE slug = :slug"
+)
+PAGE = app.jinja_env.from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ slug }}</title></head>
+<body><ol>
+{% for row in rows %}<li id="comment-{{ row.id }}"><b>{{ row.author }}</b> <time>{{ row.created }}</time><div>{{ row.body_html|safe }}</div></li>
+{% endfor %}</ol></body></html>
+"""  # noqa: E501
+)
+
+
+@app.get("/posts/<slug>/")
+def post(slug: str) -> str:
+    with engine.connect() as connection:
+        rows = connection.execute(COMMENTS, {"slug": slug}).all()
+    return PAGE.render(slug=slug, rows=rows)
+
+
+@app.post("/posts/<slug>/comments")
+def submit_comment(slug: str) -> Response:
+    form = request.form
+    body = form.get("comment", "")
+    with engine.begin() as connection:
+        result = connection.execute(
+            INSERT,
+            {
+                "slug": slug,
+                "author": form.get("name", ""),
+                "email": form.get("email", ""),
+                "website": form.get("website", ""),
+                "body": body,
+                "body_html": str(escape(body)),
+                "ip": request.remote_addr or "",
+                "ua": request.user_agent.string[:512],
+                "now": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+            },
+        )
+    return redirect(f"/posts/{slug}/#comment-{result.lastrowid}", 303)

@@ -1,0 +1,598 @@
+"""Throughput and p99 latency of the real app against a bare Flask "framework ceiling".
+
+Run from the repo root: `.venv/bin/python bench/run.py` (or `make bench`). It needs wrk.
+
+1. Creates a temporary instance folder with a SQLite database, migrates it and seeds two
+   posts through moderation.services: 200 and 2,000 approved comments, with replies.
+2. Serves the app (bench/app_wsgi.py, CSRF off) with gunicorn, 2 sync workers, on a free
+   127.0.0.1 port, and drives it with wrk: the 200-comment page, the 2,000-comment page
+   and a comment POST. Every status is counted (200 expected for pages, 303 for POSTs).
+3. Stops it, then does the same against bench/ceiling.py on a copy of the seeded database.
+4. Prints app/ceiling ratios against the targets (0.8 for pages, 0.6 for the submission).
+
+The servers are loaded one at a time. Exit status is 0 whatever the verdicts (this is a
+measurement, not a test); 1 if the benchmark itself could not run, 130 when interrupted.
+Servers and temporary files are removed on every exit path.
+"""
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from moderation import config, db, services
+from moderation.models import Entry, Status
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV_BIN = Path(sys.executable).parent
+WRK_SCRIPT = BENCH / "wrk_script.lua"
+
+POSTS = (("bench-200", 200), ("bench-2000", 2_000))  # slug, approved comments
+POST_TARGET = "bench-200"  # the comment POSTs go to the smaller post
+PAGE_TARGET = 0.8
+SUBMIT_TARGET = 0.6
+NOISY = 0.10  # warn when other processes took more than this share of the CPUs
+
+POST_BODY = urlencode(
+    {
+        "comment": "Thanks for the write-up. I walked across on Sunday and the new cycle lane\n"
+        "is a real improvement; more at https://example.org/bridge-walk/ if you are curious.",
+        "name": "Bench Reader",
+        "email": "reader@example.com",
+        "website": "https://reader.example.net/",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    expected: int
+    target: float
+    post_body: str | None = None
+
+
+SCENARIOS = (
+    Scenario("GET post, 200 comments", "/posts/bench-200/", 200, PAGE_TARGET),
+    Scenario("GET post, 2,000 comments", "/posts/bench-2000/", 200, PAGE_TARGET),
+    Scenario(
+        "POST comment", f"/posts/{POST_TARGET}/comments", 303, SUBMIT_TARGET, post_body=POST_BODY
+    ),
+)
+
+
+@dataclass
+class Measurement:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    statuses: dict[int, int]
+    socket_errors: dict[str, int]
+    expected: int
+    bytes: int = 0
+    other_cpu: float | None = None  # share of all CPUs used by processes not in the benchmark
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def unexpected(self) -> int:
+        return sum(n for code, n in self.statuses.items() if code != self.expected)
+
+    @property
+    def non_2xx_3xx(self) -> int:
+        return sum(n for code, n in self.statuses.items() if not 200 <= code < 400)
+
+    @property
+    def errors(self) -> int:
+        return sum(self.socket_errors.values())
+
+    @property
+    def valid(self) -> bool:
+        return self.requests > 0 and self.unexpected == 0
+
+
+# --------------------------------------------------------------------------- seeding
+
+TEXTS = (
+    "Walked across it this morning. The new cycle lane is a big improvement.",
+    "Does anyone know whether the lights will be on all night,\nor only until midnight?",
+    "The stonework looks wonderful. They matched the old sandstone so well that you\n"
+    "cannot tell the new blocks from the original ones.\n\n"
+    "Well done to the masons.",
+    "There is a photo series of the repairs at https://example.org/photos/bridge/ "
+    "for anyone who missed it.",
+    "4.2 million seems a lot, but a new bridge would have cost <em>far</em> more.",
+    "I still think cars should be allowed at night. The bypass adds ten minutes.",
+    "Six weeks late is nothing for a job like this; the river was high all spring.",
+    "Is the footway wide enough for prams and bikes at the same time?",
+)
+
+
+def _submission(rng: random.Random, index: int, parent_id: int | None) -> services.Submission:
+    person = index % 150  # a few commenters write many comments, as on a real site
+    return services.Submission(
+        text=rng.choice(TEXTS) + f"\n\n(comment {index})",
+        name=f"Reader {person}",
+        email=f"reader{person}@example.com",
+        website=f"https://reader{person}.example.net/" if person % 3 == 0 else "",
+        parent_id=parent_id,
+        ip_address=f"192.0.2.{person % 250}",
+        user_agent="moderation-bench",
+    )
+
+
+def seed_post(session, slug: str, count: int, rng: random.Random) -> None:
+    """One post with `count` approved comments: 70% top level, 20% replies, 10% nested."""
+    post = services.create_post(
+        session,
+        slug,
+        f"Benchmark post with {count:,} comments",
+        "<p>The stone bridge over the river reopened on Saturday.</p>" * 5,
+    )
+    levels = (int(count * 0.7), int(count * 0.2))
+    sizes = (*levels, count - sum(levels))
+    parents: list[int] = []
+    index = 0
+    for size in sizes:
+        ids = []
+        for _ in range(size):
+            parent_id = rng.choice(parents) if parents else None
+            ids.append(
+                services.submit_comment(session, post, _submission(rng, index, parent_id)).id
+            )
+            index += 1
+        # A reply needs an approved parent (§3), so approve each level before the next.
+        services.set_status(session, ids, Status.APPROVED, "seeded for the benchmark")
+        parents = ids
+
+
+def seed(url: str) -> list[str]:
+    """Migrate and seed the database; return a description of what was seeded."""
+    engine = db.make_engine(url)
+    try:
+        db.upgrade(engine)
+        make_session = sessionmaker(engine, expire_on_commit=False)
+        rng = random.Random(20261127)
+        for slug, count in POSTS:
+            with make_session.begin() as session:  # one transaction per post
+                seed_post(session, slug, count, rng)
+        lines = []
+        with make_session() as session:
+            for slug, _ in POSTS:
+                post = services.get_post(session, slug)
+                rows = session.execute(
+                    select(Entry.id, Entry.parent_id, Entry.status).where(Entry.post_id == post.id)
+                ).all()
+                parent = {row.id: row.parent_id for row in rows}
+
+                def depth(entry_id: int, parent=parent) -> int:
+                    level = 0
+                    while parent[entry_id] is not None:
+                        entry_id, level = parent[entry_id], level + 1
+                    return level
+
+                approved = sum(1 for row in rows if row.status == Status.APPROVED)
+                replies = sum(1 for row in rows if row.parent_id is not None)
+                lines.append(
+                    f"/posts/{slug}/: {approved:,} approved comments of {len(rows):,} rows, "
+                    f"{replies:,} of them replies, deepest reply level "
+                    f"{max(map(depth, parent), default=0)}"
+                )
+        return lines
+    finally:
+        engine.dispose()
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy (WAL included) through SQLite's backup API."""
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(port: int, scenario: Scenario) -> tuple[int, int]:
+    """One request of the scenario: (status, body length)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        if scenario.post_body is None:
+            connection.request("GET", scenario.path)
+        else:
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            connection.request("POST", scenario.path, scenario.post_body, headers)
+        response = connection.getresponse()
+        return response.status, len(response.read())
+    finally:
+        connection.close()
+
+
+class Server:
+    """gunicorn, 2 sync workers, on a free 127.0.0.1 port; stopped on exit."""
+
+    def __init__(self, name: str, module: str, env: dict[str, str], workdir: Path):
+        self.name = name
+        self.module = module
+        self.env = env
+        self.log = workdir / f"{name}.log"
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Server":
+        self.port = free_port()
+        command = [
+            str(VENV_BIN / "gunicorn"),
+            "--workers=2",
+            "--worker-class=sync",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--chdir={BENCH}",
+            "--log-level=warning",
+            self.module,
+        ]
+        with open(self.log, "wb") as log:
+            # A session of its own: a Ctrl-C reaches us, and we stop it in order.
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
+            )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # __exit__ does not run when __enter__ fails
+            raise
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} server exited:\n{self.log_tail()}")
+            with contextlib.suppress(OSError):
+                request(self.port, SCENARIOS[0])
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} server did not answer in 30 s:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+        return ""
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.terminate()  # the gunicorn master stops its workers
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session, started above
+            process.wait()
+
+
+# --------------------------------------------------------------------------- load
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def machine_cpu() -> float | None:
+    """CPU seconds every process has spent in user and system mode (Linux), else None."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    return sum(int(value) for value in fields[1:4]) / CLOCK_TICKS  # user, nice, system
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds of the live processes in one process group (a server and its workers)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            rest = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(rest[2]) == pgid:
+            total += int(rest[11]) + int(rest[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process and its finished children (wrk)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def wrk(port: int, scenario: Scenario, seconds: float, args, pgid: int) -> Measurement:
+    command = [
+        "wrk",
+        f"--threads={args.threads}",
+        f"--connections={args.connections}",
+        f"--duration={max(1, round(seconds))}s",
+        "--timeout=10s",
+        "--latency",
+        f"--script={WRK_SCRIPT}",
+        f"http://127.0.0.1:{port}{scenario.path}",
+    ]
+    env = {**os.environ, "BENCH_POST_BODY": scenario.post_body or ""}
+    before = (time.monotonic(), machine_cpu(), group_cpu(pgid), own_cpu())
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    after = (time.monotonic(), machine_cpu(), group_cpu(pgid), own_cpu())
+    other_cpu = None
+    if before[1] is not None and after[1] is not None:
+        ours = (after[2] - before[2]) + (after[3] - before[3])
+        capacity = (after[0] - before[0]) * (os.cpu_count() or 1)
+        other_cpu = max(0.0, (after[1] - before[1] - ours) / capacity)
+    if args.verbose:
+        print(done.stdout, done.stderr, sep="\n", file=sys.stderr)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    data = json.loads(line.removeprefix("BENCH_RESULT "))
+    return Measurement(
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        max_ms=data["max_us"] / 1000,
+        statuses={int(code): n for code, n in data["statuses"].items()},
+        socket_errors={k: v for k, v in data["errors"].items() if k != "status"},
+        expected=scenario.expected,
+        bytes=data["bytes"],
+        other_cpu=other_cpu,
+    )
+
+
+@dataclass
+class Run:
+    name: str
+    page_bytes: dict[str, int] = field(default_factory=dict)
+    results: dict[str, Measurement] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
+def measure(server: Server, args) -> Run:
+    run = Run(server.name)
+    for scenario in SCENARIOS:
+        status, size = request(server.port, scenario)
+        if status != scenario.expected:
+            run.problems.append(
+                f"{scenario.name}: first request got {status}, not {scenario.expected}"
+            )
+        run.page_bytes[scenario.name] = size
+        if args.warmup > 0:
+            wrk(server.port, scenario, args.warmup, args, server.process.pid)
+        result = wrk(server.port, scenario, args.duration, args, server.process.pid)
+        run.results[scenario.name] = result
+        print(
+            f"  {server.name:<8} {scenario.name:<26} {result.rps:8.1f} req/s  "
+            f"p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  "
+            f"statuses {dict(sorted(result.statuses.items()))}  "
+            f"socket errors {result.errors}  other CPU {percent(result.other_cpu)}",
+            flush=True,
+        )
+    return run
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report(app: Run, ceiling: Run, seeded: list[str], args) -> None:
+    print()
+    print("Seeded (SQLite, one database per server, same rows):")
+    for line in seeded:
+        print(f"  {line}")
+    print(
+        f"Load: wrk, {args.threads} thread(s), {args.connections} connections, "
+        f"{args.warmup:g} s warm-up + {args.duration:g} s per measurement; "
+        f"gunicorn 2 sync workers each, one server loaded at a time; {os.cpu_count()} CPUs."
+    )
+    sizes = ", ".join(
+        f"{name}: app {app.page_bytes[name]:,} B / ceiling {ceiling.page_bytes[name]:,} B"
+        for name in (s.name for s in SCENARIOS if s.post_body is None)
+    )
+    print(f"Response sizes: {sizes}")
+    print()
+    header = (
+        "scenario",
+        "app req/s",
+        "app p99 ms",
+        "ceiling req/s",
+        "ceiling p99 ms",
+        "ratio",
+        "target",
+        "verdict",
+    )
+    rows = []
+    for scenario in SCENARIOS:
+        mine, bare = app.results[scenario.name], ceiling.results[scenario.name]
+        ratio = mine.rps / bare.rps if bare.rps else 0.0
+        verdict = "PASS" if ratio >= scenario.target else "FAIL"
+        if not (mine.valid and bare.valid):
+            verdict = "FAIL (bad statuses)"
+        rows.append(
+            (
+                scenario.name,
+                f"{mine.rps:.1f}",
+                f"{mine.p99_ms:.1f}",
+                f"{bare.rps:.1f}",
+                f"{bare.p99_ms:.1f}",
+                f"{ratio:.2f}",
+                f"{scenario.target:.1f}",
+                verdict,
+            )
+        )
+    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(cells) -> str:
+        return (
+            "| "
+            + " | ".join(
+                str(cell).ljust(width) if i in (0, 7) else str(cell).rjust(width)
+                for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+            )
+            + " |"
+        )
+
+    print(line(header))
+    print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    for row in rows:
+        print(line(row))
+    print()
+    print("Status check (every response counted by wrk):")
+    for run in (app, ceiling):
+        for scenario in SCENARIOS:
+            result = run.results[scenario.name]
+            print(
+                f"  {run.name:<8} {scenario.name:<26} {result.requests:>7,} responses, "
+                f"expected {scenario.expected}: {result.statuses.get(scenario.expected, 0):,}, "
+                f"unexpected: {result.unexpected}, non-2xx/3xx: {result.non_2xx_3xx}, "
+                f"socket errors: {result.errors}"
+                + (f" {result.socket_errors}" if result.errors else "")
+            )
+        for problem in run.problems:
+            print(f"  {run.name}: {problem}")
+    shares = [
+        result.other_cpu
+        for run in (app, ceiling)
+        for result in run.results.values()
+        if result.other_cpu is not None
+    ]
+    if shares:
+        print(
+            f"Other processes on the machine used {min(shares):.0%}-{max(shares):.0%} "
+            "of the CPUs during the measurements."
+        )
+        if max(shares) > NOISY:
+            print(
+                f"WARNING: more than {NOISY:.0%} of the CPUs went to other processes during "
+                "some measurements; those numbers understate both servers. Rerun on a quiet "
+                "machine before trusting the ratios."
+            )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "seeded": seeded,
+                    "args": vars(args),
+                    "app": {k: vars(v) for k, v in app.results.items()},
+                    "ceiling": {k: vars(v) for k, v in ceiling.results.items()},
+                },
+                indent=2,
+            )
+        )
+
+
+# --------------------------------------------------------------------------- main
+
+
+def server_env(database: Path, secret: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in config.PARSERS}
+    env.update(
+        DATABASE_URL=f"sqlite:///{database}",
+        SECRET_KEY=secret,
+        RATELIMIT_ENABLED="false",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def parse_args(argv: list[str] | None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up, discarded")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--verbose", action="store_true", help="show wrk's own output")
+    args = parser.parse_args(argv)
+    args.connections = max(args.connections, args.threads)
+    return args
+
+
+def _raise_interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("bench: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # clean up on kill as on Ctrl-C
+    workdir = Path(tempfile.mkdtemp(prefix="moderation-bench-"))
+    try:
+        instance = workdir / "instance"
+        instance.mkdir()
+        app_db, ceiling_db = instance / "moderation.db", instance / "ceiling.db"
+        started = time.monotonic()
+        seeded = seed(f"sqlite:///{app_db}")
+        copy_database(app_db, ceiling_db)
+        print(f"Seeded in {time.monotonic() - started:.1f} s:", *seeded, sep="\n  ", flush=True)
+        secret = secrets.token_hex(32)
+        with Server("app", "app_wsgi:app", server_env(app_db, secret), workdir) as server:
+            app = measure(server, args)
+        with Server("ceiling", "ceiling:app", server_env(ceiling_db, secret), workdir) as server:
+            ceiling = measure(server, args)
+        report(app, ceiling, seeded, args)
+        print(f"\nTotal time {time.monotonic() - started:.0f} s.")
+        return 0
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; servers stopped, temporary files removed.", file=sys.stderr)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print("bench: could not complete the measurement.", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+-- wrk script for bench/run.py: counts every response status and prints one
+-- machine-readable result line. With BENCH_POST_BODY set, each request is a
+-- form-encoded POST of that body; otherwise it is a plain GET.
+
+local post_body = os.getenv("BENCH_POST_BODY")
+if post_body ~= nil and post_body ~= "" then
+  wrk.method = "POST"
+  wrk.body = post_body
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
+
+-- Per-thread status counts (each wrk thread has its own Lua state).
+statuses = {}
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    for code, n in pairs(thread:get("statuses") or {}) do
+      counts[code] = (counts[code] or 0) + n
+    end
+  end
+  local parts = {}
+  for code, n in pairs(counts) do
+    table.insert(parts, string.format('"%d": %d', code, n))
+  end
+  local errors = summary.errors
+  io.write(string.format(
+    'BENCH_RESULT {"requests": %d, "duration_us": %d, "bytes": %d, '
+      .. '"p50_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f, '
+      .. '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, '
+      .. '"statuses": {%s}}\n',
+    summary.requests, summary.duration, summary.bytes,
+    latency:percentile(50.0), latency:percentile(99.0), latency.max, latency.mean,
+    errors.connect, errors.read, errors.write, errors.status, errors.timeout,
+    table.concat(parts, ", ")
+  ))
+end
