@@ -163,7 +163,7 @@ def seed_post(session, slug: str, count: int, rng: random.Random) -> None:
         for _ in range(size):
             parent_id = rng.choice(parents) if parents else None
             ids.append(
-                services.submit_comment(session, post, _submission(rng, index, parent_id)).id
+                services.submit_comment(session, post.slug, _submission(rng, index, parent_id))
             )
             index += 1
         # A reply needs an approved parent (§3), so approve each level before the next.

@@ -5,6 +5,7 @@ session, which anyone holding it can read.
 """
 
 import time
+from functools import lru_cache
 
 from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -17,7 +18,12 @@ OWN_ENTRIES_KEPT = 20
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"moderation.{purpose}")
+    return _serializer_for(current_app.config["SECRET_KEY"], purpose)
+
+
+@lru_cache(maxsize=16)
+def _serializer_for(secret: str, purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=f"moderation.{purpose}")
 
 
 def _set(response: Response, name: str, value: str, max_age: int) -> None:

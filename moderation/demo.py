@@ -2,11 +2,11 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from . import services
-from .models import EntryType, Post, Status, utcnow
+from .models import Entry, EntryType, Post, Status, utcnow
 
 SLUG = "river-bridge-reopens"
 TITLE = "Old river bridge reopens after two years of repairs"
@@ -65,25 +65,27 @@ def load(session: Session) -> Post:
     post = services.create_post(session, SLUG, TITLE, BODY)
     now = utcnow()
     pingback = services.record_linkback(session, post, EntryType.PINGBACK, *PINGBACK)
-    first = services.submit_comment(session, post, FIRST)
-    _approve(session, pingback.id, first.id)
+    first = services.submit_comment(session, post.slug, FIRST)
+    _approve(session, pingback.id, first)
     reply = services.submit_comment(
         session,
-        post,
+        post.slug,
         services.Submission(
             text=REPLY_TEXT,
             name="Tom Becker",
             email="tom@example.com",
             website="",
-            parent_id=first.id,
+            parent_id=first,
             ip_address="192.0.2.11",
             user_agent="demo",
         ),
     )
-    _approve(session, reply.id)
-    for entry, age in ((pingback, timedelta(days=2)), (first, timedelta(hours=20)),
-                       (reply, timedelta(hours=3))):  # fmt: skip
-        entry.created = entry.updated = now - age
+    _approve(session, reply)
+    ages = {pingback.id: timedelta(days=2), first: timedelta(hours=20), reply: timedelta(hours=3)}
+    for entry_id, age in ages.items():
+        session.execute(
+            update(Entry).where(Entry.id == entry_id).values(created=now - age, updated=now - age)
+        )
     post.created = now - timedelta(days=2, hours=5)
     return post
 

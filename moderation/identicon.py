@@ -2,25 +2,36 @@
 
 §3: no hash of a commenter's email is ever published. The pattern shows 15 bits
 and a hue taken from HMAC(secret, email); without the secret nobody can test an
-address against it, unlike a Gravatar's plain MD5.
+address against it, unlike a Gravatar's plain MD5. Pages name an avatar by its
+pattern alone ("4a1f-212"), so one image serves every page and is cached.
 """
 
 import colorsys
 import hashlib
 import hmac
+import re
 from functools import lru_cache
 
-from markupsafe import Markup
+_NAME = re.compile(r"^([0-7][0-9a-f]{3})-([0-9]{1,3})$")
 
 
-def avatar(key: bytes, seed: str) -> Markup:
-    """Return the inline SVG avatar for a seed (an email, or a linkback's host)."""
+def avatar_name(key: bytes, seed: str) -> str:
+    """Return the avatar's public name for a seed (an email, or a linkback's source)."""
     digest = hmac.new(key, seed.strip().lower().encode(), hashlib.sha256).digest()
-    return _svg(int.from_bytes(digest[:2]) & 0x7FFF, digest[2] * 360 // 256)
+    cells = int.from_bytes(digest[:2]) & 0x7FFF
+    return f"{cells:04x}-{digest[2] * 360 // 256}"
 
 
-@lru_cache(maxsize=4096)
-def _svg(cells: int, hue: int) -> Markup:
+def svg(name: str) -> str | None:
+    """Draw the avatar of that name, or None if the name is not one."""
+    match = _NAME.match(name)
+    if match is None or int(match.group(2)) >= 360:
+        return None
+    return _draw(int(match.group(1), 16), int(match.group(2)))
+
+
+@lru_cache(maxsize=1024)
+def _draw(cells: int, hue: int) -> str:
     red, green, blue = colorsys.hls_to_rgb(hue / 360, 0.5, 0.55)
     colour = f"#{int(red * 255):02x}{int(green * 255):02x}{int(blue * 255):02x}"
     squares = []
@@ -30,8 +41,8 @@ def _svg(cells: int, hue: int) -> Markup:
             squares.append(f"M{column} {row}h1v1h-1z")
             if column < 2:
                 squares.append(f"M{4 - column} {row}h1v1h-1z")
-    return Markup(
-        '<svg class="avatar" viewBox="-0.5 -0.5 6 6" width="44" height="44" aria-hidden="true">'
-        f'<rect x="-0.5" y="-0.5" width="6" height="6" fill="#f0f0f0"/>'
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="-0.5 -0.5 6 6" width="44" height="44">'
+        '<rect x="-0.5" y="-0.5" width="6" height="6" fill="#f0f0f0"/>'
         f'<path fill="{colour}" d="{"".join(squares)}"/></svg>'
     )

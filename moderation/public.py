@@ -3,6 +3,7 @@
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     make_response,
     redirect,
@@ -11,12 +12,17 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 
-from . import cookies, db, services
+from . import cookies, db, identicon, services
 from .forms import CommentForm
+from .fragments import FragmentCache, RenderedThread
 from .models import Post
 
 bp = Blueprint("public", __name__)
+bp.record_once(
+    lambda state: state.app.extensions.setdefault("moderation.fragments", FragmentCache())
+)
 
 
 @bp.get("/")
@@ -45,22 +51,21 @@ def post(slug: str):
 def submit_comment(slug: str):
     """Take a reader's comment and hold it for moderation."""
     session = db.get_session()
-    post = services.get_post(session, slug)
     form = CommentForm()
     if not form.validate():
-        return render_post(post, form, 400)
+        return render_post(services.get_post(session, slug), form, 400)
     try:
-        entry = services.submit_comment(
-            session, post, form.submission(request.remote_addr or "", request.user_agent.string)
+        entry_id = services.submit_comment(
+            session, slug, form.submission(request.remote_addr or "", request.user_agent.string)
         )
     except services.Closed as closed:
-        return render_post(post, form, 403, notice=closed.message)
+        return render_post(services.get_post(session, slug), form, 403, notice=closed.message)
     except services.Refused as refused:
         form[refused.field if refused.field in form else "comment"].errors = [refused.message]
-        return render_post(post, form, 400)
+        return render_post(services.get_post(session, slug), form, 400)
     session.commit()
-    response = redirect(url_for("public.post", slug=slug, _anchor=f"comment-{entry.id}"), 303)
-    cookies.remember_own_entry(response, entry.id)
+    response = redirect(url_for("public.post", slug=slug, _anchor=f"comment-{entry_id}"), 303)
+    cookies.remember_own_entry(response, entry_id)
     if form.remember.data:
         cookies.remember_commenter(response, form.name.data, form.email.data, form.website.data)
     else:
@@ -83,14 +88,11 @@ def expired_form(error: CSRFError):
 def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = "") -> Response:
     """Render the post page around the given form, with the reader's own pending entries."""
     own_ids = cookies.own_entry_ids()
-    thread = services.post_thread(
-        db.get_session(), post, own_ids, current_app.config["SECRET_KEY"].encode()
-    )
-    replying_to = thread.find(int(form.parent.data)) if (form.parent.data or "").isdigit() else None
-    if replying_to is None or not replying_to.replyable:
-        if status == 200:
-            form.parent.data = ""
-        replying_to = None
+    thread = _rendered_thread(post, own_ids)
+    parent_id = int(form.parent.data) if (form.parent.data or "").isdigit() else None
+    replying_to = thread.reply_authors.get(parent_id)
+    if replying_to is None and status == 200:
+        form.parent.data = ""
     response = make_response(
         render_template(
             "public/post.html",
@@ -105,6 +107,46 @@ def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = 
     if own_ids or form.email.data:
         # Only this reader may see their pending comment or their own details (§3).
         response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _rendered_thread(post: Post, own_ids: set[int]) -> RenderedThread:
+    """The post's entries as HTML; shared between readers unless this one has pending ones."""
+    session = db.get_session()
+    cache: FragmentCache = current_app.extensions["moderation.fragments"]
+    version = None
+    if not own_ids:
+        version = services.thread_version(session, post)
+        cached = cache.get(post.id, version)
+        if cached is not None:
+            return cached
+    thread = services.post_thread(session, post, own_ids, current_app.config["SECRET_KEY"].encode())
+    rendered = RenderedThread(
+        html=Markup(
+            render_template(
+                "public/_entries.html",
+                entries=thread.entries,
+                post_url=url_for("public.post", slug=post.slug),
+                avatars=url_for("public.avatar", name="_")[: -len("_.svg")],
+            )
+        ),
+        approved_count=thread.approved_count,
+        reply_authors={entry.id: entry.author for entry in thread.entries if entry.replyable},
+    )
+    if version is not None:
+        cache.put(post.id, version, rendered)
+    return rendered
+
+
+@bp.get("/avatars/<name>.svg")
+def avatar(name: str):
+    """Serve an identicon by its pattern; the same name always draws the same image."""
+    drawing = identicon.svg(name)
+    if drawing is None:
+        abort(404)
+    response = make_response(drawing)
+    response.content_type = "image/svg+xml"
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 
 

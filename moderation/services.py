@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import identicon, sanitize
@@ -66,7 +66,7 @@ class PublicEntry:
     website: str
     html: Markup
     created: datetime
-    avatar: Markup
+    avatar: str  # the avatar's public name (identicon.avatar_name)
     depth: int
     pending: bool
     replyable: bool
@@ -81,9 +81,6 @@ class Thread:
     entries: list[PublicEntry]  # in reading order, replies after their parent
     approved_count: int
 
-    def find(self, entry_id: int | None) -> PublicEntry | None:
-        return next((entry for entry in self.entries if entry.id == entry_id), None)
-
 
 @dataclass(frozen=True)
 class PostSummary:
@@ -93,8 +90,15 @@ class PostSummary:
     approved_count: int
 
 
+# Statements a page view runs every time are built once (building costs more than running).
+_POST_BY_SLUG = select(Post).where(Post.slug == bindparam("slug"))
+_THREAD_VERSION = select(func.count(), func.max(Entry.updated)).where(
+    Entry.post_id == bindparam("post_id"), Entry.status == Status.APPROVED
+)
+
+
 def get_post(session: Session, slug: str) -> Post:
-    post = session.scalar(select(Post).where(Post.slug == slug))
+    post = session.scalar(_POST_BY_SLUG, {"slug": slug})
     if post is None:
         raise NotFound("There is no post at this address.")
     return post
@@ -120,42 +124,68 @@ def create_post(
     return post
 
 
-def submit_comment(session: Session, post: Post, submission: Submission) -> Entry:
-    """Queue a reader's comment for moderation."""
-    if not post.comments_open:
-        raise Closed("Comments are closed on this post.")
+def submit_comment(session: Session, slug: str, submission: Submission) -> int:
+    """Queue a reader's comment for moderation; return its id.
+
+    One INSERT ... SELECT checks that the post exists and is open and stores the
+    comment (§2 never a half-written row); the reasons for a refusal are looked up
+    only when it is refused.
+    """
     if submission.parent_id is not None:
-        _check_parent(session, post, submission.parent_id)
-    entry = Entry(
-        post_id=post.id,
-        parent_id=submission.parent_id,
-        type=EntryType.COMMENT,
-        status=Status.PENDING,
-        reason=HELD_FOR_MODERATOR,
-        author=submission.name,
-        email=submission.email,
-        website=submission.website,
-        body=submission.text,
-        body_html=sanitize.comment_html(submission.text),
-        ip_address=submission.ip_address,
-        user_agent=submission.user_agent[:USER_AGENT_MAX_CHARS],
+        _check_parent(session, slug, submission.parent_id)
+    now = utcnow()
+    values = {
+        "parent_id": submission.parent_id,
+        "type": EntryType.COMMENT,
+        "status": Status.PENDING,
+        "reason": HELD_FOR_MODERATOR,
+        "author": submission.name,
+        "email": submission.email,
+        "website": submission.website,
+        "body": submission.text,
+        "body_html": sanitize.comment_html(submission.text),
+        "ip_address": submission.ip_address,
+        "user_agent": submission.user_agent[:USER_AGENT_MAX_CHARS],
+        "created": now,
+        "updated": now,
+    }
+    entry_id = session.execute(_INSERT_COMMENT, {"slug": slug, **values}).scalar()
+    if entry_id is None:
+        get_post(session, slug)  # raises NotFound when there is no such post
+        raise Closed("Comments are closed on this post.")
+    return entry_id
+
+
+_COMMENT_COLUMNS = (
+    "parent_id", "type", "status", "reason", "author", "email", "website",
+    "body", "body_html", "ip_address", "user_agent", "created", "updated",
+)  # fmt: skip
+_INSERT_COMMENT = (
+    insert(Entry.__table__)
+    .from_select(
+        ["post_id", *_COMMENT_COLUMNS],
+        select(
+            Post.id,
+            *(bindparam(name, type_=Entry.__table__.c[name].type) for name in _COMMENT_COLUMNS),
+        ).where(Post.slug == bindparam("slug"), Post.comments_open.is_(True)),
     )
-    session.add(entry)
-    session.flush()
-    return entry
+    .returning(Entry.__table__.c.id)
+)
 
 
-def _check_parent(session: Session, post: Post, parent_id: int) -> None:
+def _check_parent(session: Session, slug: str, parent_id: int) -> None:
     """§3: a reply answers an approved comment of the same post."""
     parent = session.execute(
-        select(Entry.post_id, Entry.status, Entry.type).where(Entry.id == parent_id)
+        select(Entry.id)
+        .join(Post, Post.id == Entry.post_id)
+        .where(
+            Entry.id == parent_id,
+            Post.slug == slug,
+            Entry.status == Status.APPROVED,
+            Entry.type == EntryType.COMMENT,
+        )
     ).first()
-    if (
-        parent is None
-        or parent.post_id != post.id
-        or parent.status != Status.APPROVED
-        or parent.type != EntryType.COMMENT
-    ):
+    if parent is None:
         raise Refused("The comment you are replying to is not available.", "parent")
 
 
@@ -198,6 +228,15 @@ def post_thread(
     return Thread(entries=entries, approved_count=approved)
 
 
+def thread_version(session: Session, post: Post) -> tuple:
+    """What changes whenever the approved entries of a post change: one small query.
+
+    Every change to an entry stamps its `updated`, so it becomes the newest; an entry
+    that leaves the approved set lowers the count.
+    """
+    return tuple(session.execute(_THREAD_VERSION, {"post_id": post.id}).one())
+
+
 def _public_entry(row, depth: int, avatar_key: bytes) -> PublicEntry:
     if row.type == EntryType.COMMENT:
         seed = row.email or row.author
@@ -212,7 +251,7 @@ def _public_entry(row, depth: int, avatar_key: bytes) -> PublicEntry:
         website=website,
         html=Markup(row.body_html),
         created=row.created,
-        avatar=identicon.avatar(avatar_key, seed),
+        avatar=identicon.avatar_name(avatar_key, seed),
         depth=min(depth, MAX_VISIBLE_DEPTH),
         pending=row.status == Status.PENDING,
         replyable=row.status == Status.APPROVED and row.type == EntryType.COMMENT,

@@ -44,7 +44,7 @@ def add_approved_comment(app, post, **fields) -> Entry:
     values.update(fields)
     with app.app_context():
         session = db.get_session()
-        entry = services.submit_comment(session, post, services.Submission(**values))
-        services.set_status(session, [entry.id], Status.APPROVED, "approved in a test")
+        entry_id = services.submit_comment(session, post.slug, services.Submission(**values))
+        services.set_status(session, [entry_id], Status.APPROVED, "approved in a test")
         session.commit()
-        return entry
+        return session.get(Entry, entry_id)

@@ -1,5 +1,6 @@
 """The post page: what each reader sees, how it is counted and threaded, and its headers."""
 
+import re
 import time
 
 import pytest
@@ -229,11 +230,11 @@ def test_post_page_with_500_comments_takes_at_most_3_queries(app, post, count_qu
         first = [
             services.submit_comment(
                 session,
-                post,
+                post.slug,
                 services.Submission(
                     f"Comment {n}", f"Author {n}", f"a{n}@example.org", "", None, "", ""
                 ),
-            ).id
+            )
             for n in range(500)
         ]
         services.set_status(session, first, "approved", "test")
@@ -244,3 +245,52 @@ def test_post_page_with_500_comments_takes_at_most_3_queries(app, post, count_qu
     assert response.status_code == 200
     assert "500 thoughts on" in _page(response)
     assert len(statements) <= 3, statements
+
+
+def test_avatars_are_images_named_by_pattern_and_cached_for_good(client, app, post):
+    add_approved_comment(app, post, email="pictured@example.org")
+    page = _page(client.get("/posts/a-post/"))
+    [src] = re.findall(r'<img class="avatar" src="([^"]+)"', page)
+    response = client.get(src)
+    assert response.status_code == 200
+    assert response.content_type == "image/svg+xml"
+    assert response.get_data(as_text=True).startswith("<svg")
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+@pytest.mark.parametrize("name", ["zzzz-1", "8000-1", "0000-999", "x"])
+def test_an_avatar_that_is_not_a_pattern_is_404(client, name):
+    assert client.get(f"/avatars/{name}.svg").status_code == 404
+
+
+def test_a_cached_thread_serves_readers_with_two_queries(app, post, count_queries):
+    add_approved_comment(app, post)
+    client = app.test_client()
+    client.get("/posts/a-post/")
+    with count_queries() as statements:
+        assert "1 thought on" in _page(client.get("/posts/a-post/"))
+    assert len(statements) == 2, statements
+
+
+def test_an_approval_shows_at_once_even_on_a_cached_thread(app, post):
+    reader = app.test_client()
+    add_approved_comment(app, post, text="First words")
+    assert "1 thought on" in _page(reader.get("/posts/a-post/"))
+    submit(app.test_client(), comment="Second words")
+    pending = next(e for e in entries(app) if e.body == "Second words")
+    approve(app, pending.id)
+    page = _page(reader.get("/posts/a-post/"))
+    assert "2 thoughts on" in page and "Second words" in page
+
+
+def test_a_change_made_by_another_process_shows_at_once(make_app, post):
+    reader_app, moderator_app = make_app(), make_app()  # two processes, one database
+    add_approved_comment(reader_app, post, text="Soon gone")
+    reader = reader_app.test_client()
+    assert "Soon gone" in _page(reader.get("/posts/a-post/"))
+    [entry] = entries(moderator_app)
+    with moderator_app.app_context():
+        session = db.get_session()
+        services.set_status(session, [entry.id], "trash", "test")
+        session.commit()
+    assert "Soon gone" not in _page(reader.get("/posts/a-post/"))
