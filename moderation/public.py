@@ -78,10 +78,15 @@ def expired_form(error: CSRFError):
     """Keep what the reader typed when the form's token has expired (§3: no lost comment)."""
     if request.endpoint != "public.submit_comment":
         return render_template("error.html", message=error.description), 400
-    post = services.get_post(db.get_session(), request.view_args["slug"])
-    form = CommentForm()
+    try:
+        post = services.get_post(db.get_session(), request.view_args["slug"])
+    except services.NotFound as missing:  # raised here, no other error handler would run
+        return render_template("error.html", title="Not found", message=missing.message), 404
     return render_post(
-        post, form, 400, notice="This form had expired. Please check it and send it again."
+        post,
+        CommentForm(),
+        400,
+        notice="This form had expired. Please check it and send it again.",
     )
 
 

@@ -128,8 +128,8 @@ def submit_comment(session: Session, slug: str, submission: Submission) -> int:
     """Queue a reader's comment for moderation; return its id.
 
     One INSERT ... SELECT checks that the post exists and is open and stores the
-    comment (§2 never a half-written row); the reasons for a refusal are looked up
-    only when it is refused.
+    comment, so a post closed meanwhile cannot slip one in; why a comment was
+    refused is looked up only when it was.
     """
     if submission.parent_id is not None:
         _check_parent(session, slug, submission.parent_id)

@@ -51,3 +51,10 @@ def test_fifty_concurrent_submissions_over_http_are_all_stored_once(app, post, l
     assert statuses == [303] * 50
     texts = sorted(entry.body for entry in entries(app))
     assert texts == sorted(f"Concurrent comment {number}" for number in range(50))
+
+
+def test_a_forged_post_to_an_unknown_post_is_404_not_an_error(make_app, post):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    response = submit(app.test_client(), slug="no-such-post")
+    assert response.status_code == 404
+    assert "There is no post at this address." in response.get_data(as_text=True)
