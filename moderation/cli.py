@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import db, demo, services
-from .models import EntryType, Status
+from .models import MAX_ID, EntryType, Status
 
 db_cli = AppGroup("db", help="Manage the database schema.")
 posts_cli = AppGroup("posts", help="Manage posts.")
@@ -102,7 +102,7 @@ def _entry_json(entry, slug: str) -> dict:
 
 @comments_cli.command("moderate")
 @click.option("--status", type=STATUS, required=True)
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=click.IntRange(1, MAX_ID), required=True)
 def moderate(status: str, ids: tuple[int, ...]) -> None:
     """Set the status of entries; if any id is unknown, nothing changes."""
     session = db.get_session()

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, StopValidation, ValidationError
 
-from .models import COMMENT_MAX_BYTES, EMAIL_MAX_BYTES, NAME_MAX_BYTES, WEBSITE_MAX_BYTES
+from .models import COMMENT_MAX_BYTES, EMAIL_MAX_BYTES, MAX_ID, NAME_MAX_BYTES, WEBSITE_MAX_BYTES
 from .services import Submission
 
 # §3: NUL, other C0/C1 controls and bidi overrides are refused; a comment may hold
@@ -26,6 +26,13 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def entry_id(value: str | None) -> int | None:
+    """Read an entry id typed into a form or a link; None unless it could be one."""
+    if value and value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
+        return int(value)
+    return None
 
 
 def _strip(value: str | None) -> str | None:
@@ -138,7 +145,7 @@ class CommentForm(FlaskForm):
     )
 
     def validate_parent(self, field) -> None:
-        if field.data and not field.data.isdigit():
+        if field.data and entry_id(field.data) is None:
             raise ValidationError("The comment you are replying to is not available.")
 
     def submission(self, ip_address: str, user_agent: str) -> Submission:
@@ -147,7 +154,7 @@ class CommentForm(FlaskForm):
             name=self.name.data,
             email=self.email.data,
             website=self.website.data or "",
-            parent_id=int(self.parent.data) if self.parent.data else None,
+            parent_id=entry_id(self.parent.data),
             ip_address=ip_address,
             user_agent=user_agent,
         )

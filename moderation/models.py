@@ -22,6 +22,9 @@ NAME_MAX_BYTES = 245
 EMAIL_MAX_BYTES = 100
 WEBSITE_MAX_BYTES = 200
 URL_MAX_CHARS = 2_000
+SLUG_MAX_CHARS = 200
+TITLE_MAX_CHARS = 300
+MAX_ID = 2**31 - 1  # ids are Integer columns: PostgreSQL's integer tops out here
 USER_AGENT_MAX_CHARS = 512
 
 
@@ -80,8 +83,8 @@ class Post(Base):
     __tablename__ = "posts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    slug: Mapped[str] = mapped_column(String(200), unique=True)
-    title: Mapped[str] = mapped_column(String(300))
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX_CHARS), unique=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX_CHARS))
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     # Set for a post hosted elsewhere: its public page, which linkbacks may target.

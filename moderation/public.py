@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
 from . import cookies, db, identicon, services
-from .forms import CommentForm
+from .forms import CommentForm, entry_id
 from .fragments import FragmentCache, RenderedThread
 from .models import Post
 
@@ -94,8 +94,7 @@ def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = 
     """Render the post page around the given form, with the reader's own pending entries."""
     own_ids = cookies.own_entry_ids()
     thread = _rendered_thread(post, own_ids)
-    parent_id = int(form.parent.data) if (form.parent.data or "").isdigit() else None
-    replying_to = thread.reply_authors.get(parent_id)
+    replying_to = thread.reply_authors.get(entry_id(form.parent.data))
     if replying_to is None and status == 200:
         form.parent.data = ""
     response = make_response(

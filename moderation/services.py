@@ -9,13 +9,24 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import identicon, sanitize
-from .models import USER_AGENT_MAX_CHARS, Entry, EntryType, Post, Status, utcnow
+from .models import (
+    SLUG_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    URL_MAX_CHARS,
+    USER_AGENT_MAX_CHARS,
+    Entry,
+    EntryType,
+    Post,
+    Status,
+    utcnow,
+)
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HELD_FOR_MODERATOR = "held for a moderator"
@@ -108,10 +119,17 @@ def create_post(
     session: Session, slug: str, title: str, body: str = "", url: str | None = None
 ) -> Post:
     """Create a post; its body is the owner's HTML, sanitised with the article allowlist."""
-    if not SLUG.match(slug):
-        raise Refused("A slug is lowercase letters, digits and single hyphens.", "slug")
-    if not title.strip():
-        raise Refused("A post needs a title.", "title")
+    if not SLUG.match(slug) or len(slug) > SLUG_MAX_CHARS:
+        raise Refused(
+            f"A slug is at most {SLUG_MAX_CHARS} lowercase letters, digits and single hyphens.",
+            "slug",
+        )
+    if not title.strip() or len(title.strip()) > TITLE_MAX_CHARS:
+        raise Refused(f"A post needs a title of at most {TITLE_MAX_CHARS} characters.", "title")
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > URL_MAX_CHARS:
+            raise Refused("A post's URL is an absolute http:// or https:// address.", "url")
     if session.scalar(select(Post.id).where(Post.slug == slug)) is not None:
         raise Refused(f"A post with the slug {slug!r} exists already.", "slug")
     if url is not None and session.scalar(select(Post.id).where(Post.url == url)) is not None:

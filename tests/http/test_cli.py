@@ -70,6 +70,10 @@ def test_posts_create_registers_an_external_post(runner, app):
     ("arguments", "message"),
     [
         (["--slug", "Bad Slug", "--title", "T"], "lowercase letters"),
+        (["--slug", "s" * 201, "--title", "T"], "at most 200"),
+        (["--slug", "fine", "--title", "t" * 301], "at most 300 characters"),
+        (["--slug", "fine", "--title", "T", "--url", "elsewhere.example/p"], "absolute http"),
+        (["--slug", "fine", "--title", "T", "--url", "javascript:alert(1)"], "absolute http"),
         (["--slug", "a-post", "--title", "T"], "exists already"),
         (["--slug", "fine", "--title", "  "], "needs a title"),
     ],
@@ -125,6 +129,13 @@ def test_comments_moderate_with_an_unknown_id_changes_nothing(runner, client, ap
     assert result.exit_code == 1
     assert "424242" in result.output
     assert entries(app)[0].status == "pending"
+
+
+@pytest.mark.parametrize("bad_id", ["0", "-3", "99999999999999999999", "abc"])
+def test_comments_moderate_refuses_ids_that_cannot_exist(runner, client, post, bad_id):
+    result = runner.invoke(args=["comments", "moderate", "--status", "spam", "--", bad_id])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
 
 
 def test_comments_moderate_refuses_an_unknown_status(runner, client, post):

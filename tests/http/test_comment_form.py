@@ -261,3 +261,17 @@ def test_markup_is_sanitised_once_at_submission(client, app, post):
     assert '<a href="http://example.org" rel="nofollow ugc noopener">example.org</a>' in (
         entry.body_html
     )
+
+
+@pytest.mark.parametrize("parent", ["99999999999999999999", "2147483648", "١٢"])
+def test_reply_to_an_out_of_range_parent_is_refused_not_an_error(client, app, post, parent):
+    response = submit(client, parent=parent)
+    assert response.status_code == 400
+    assert "The comment you are replying to is not available." in _page(response)
+    assert entries(app) == []
+
+
+def test_reply_prefill_with_an_out_of_range_id_is_ignored(client, post):
+    response = client.get("/posts/a-post/?replytocom=99999999999999999999")
+    assert response.status_code == 200
+    assert "Leave a Comment" in _page(response)
