@@ -6,7 +6,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from . import cli, config, db, errors, public, security
+from . import cli, config, dashboard, db, errors, public, ratelimit, security
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -25,6 +25,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    ratelimit.init_app(app)
     app.register_blueprint(public.bp)
+    dashboard.init_app(app)
     cli.init_app(app)
     return app

@@ -7,12 +7,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import db, demo, services
+from . import accounts, db, demo, services
 from .models import MAX_ID, EntryType, Status
 
 db_cli = AppGroup("db", help="Manage the database schema.")
 posts_cli = AppGroup("posts", help="Manage posts.")
 comments_cli = AppGroup("comments", help="Read and moderate the queue.")
+moderators_cli = AppGroup("moderators", help="Manage dashboard accounts.")
 
 STATUS = click.Choice([status.value for status in Status])
 TYPE = click.Choice([entry_type.value for entry_type in EntryType])
@@ -114,11 +115,73 @@ def moderate(status: str, ids: tuple[int, ...]) -> None:
     click.echo(f"{count} {'entry' if count == 1 else 'entries'} set to {status}.")
 
 
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@moderators_cli.command("create")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="An administrator.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_moderator(username: str, admin: bool, password_stdin: bool) -> None:
+    """Create a moderator account."""
+    session = db.get_session()
+    try:
+        accounts.create_moderator(session, username, _new_password(password_stdin), admin)
+    except services.Refused as refused:
+        _fail(refused.message)
+    session.commit()
+    click.echo(f"Moderator {username} created{' (administrator)' if admin else ''}.")
+
+
+@moderators_cli.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def moderator_password(username: str, password_stdin: bool) -> None:
+    """Set a moderator's password; their open sessions end."""
+    session = db.get_session()
+    moderator = accounts.find_moderator(session, username)
+    if moderator is None:
+        _fail(f"No moderator is called {username!r}.")
+    try:
+        accounts.change_password(session, moderator, _new_password(password_stdin))
+    except services.Refused as refused:
+        _fail(refused.message)
+    session.commit()
+    click.echo(f"Password of {moderator.username} changed.")
+
+
+@moderators_cli.command("disable")
+@click.argument("username")
+def disable_moderator(username: str) -> None:
+    """Disable an account: it can no longer log in, and its sessions end."""
+    _set_disabled(username, True)
+
+
+@moderators_cli.command("enable")
+@click.argument("username")
+def enable_moderator(username: str) -> None:
+    """Enable a disabled account again."""
+    _set_disabled(username, False)
+
+
+def _set_disabled(username: str, disabled: bool) -> None:
+    session = db.get_session()
+    try:
+        moderator = accounts.set_disabled(session, username, disabled)
+    except services.NotFound as missing:
+        _fail(missing.message)
+    session.commit()
+    click.echo(f"Moderator {moderator.username} {'disabled' if disabled else 'enabled'}.")
+
+
 def permalink(slug: str) -> str:
     """The post's address: absolute with SITE_URL, else a path on whatever host serves it."""
     return f"{current_app.config['SITE_URL'] or ''}/posts/{slug}/"
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, posts_cli, comments_cli, load_demo):
+    for command in (db_cli, posts_cli, comments_cli, moderators_cli, load_demo):
         app.cli.add_command(command)

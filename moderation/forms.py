@@ -5,8 +5,22 @@ import re
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, StopValidation, ValidationError
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from .models import COMMENT_MAX_BYTES, EMAIL_MAX_BYTES, MAX_ID, NAME_MAX_BYTES, WEBSITE_MAX_BYTES
 from .services import Submission
@@ -158,3 +172,50 @@ class CommentForm(FlaskForm):
             ip_address=ip_address,
             user_agent=user_agent,
         )
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        "Username", filters=[_strip], validators=[DataRequired("Enter your username.")]
+    )
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: the form carries only the CSRF token."""
+
+
+class EditForm(FlaskForm):
+    """A moderator's edit of an entry: the same rules as the comment form."""
+
+    comment = CommentForm.comment
+    name = CommentForm.name
+    email = StringField(
+        "Email",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            NoControlCharacters(_LINE_FORBIDDEN),
+            MaxBytes(EMAIL_MAX_BYTES),
+            Email("Please enter a valid email address."),
+        ],
+    )
+    website = CommentForm.website
+
+
+class ReplyForm(FlaskForm):
+    comment = CommentForm.comment
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired("Enter your password.")])
+    new = PasswordField("New password", validators=[DataRequired("Enter a new password.")])
+    confirm = PasswordField(
+        "New password again",
+        validators=[EqualTo("new", "The two new passwords differ.")],
+    )
+
+
+class PostSettingsForm(FlaskForm):
+    comments_open = BooleanField("Comments open")
+    pings_open = BooleanField("Pings open")

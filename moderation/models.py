@@ -23,6 +23,7 @@ EMAIL_MAX_BYTES = 100
 WEBSITE_MAX_BYTES = 200
 URL_MAX_CHARS = 2_000
 SLUG_MAX_CHARS = 200
+USERNAME_MAX_CHARS = 150
 TITLE_MAX_CHARS = 300
 MAX_ID = 2**31 - 1  # ids are Integer columns: PostgreSQL's integer tops out here
 USER_AGENT_MAX_CHARS = 512
@@ -118,9 +119,57 @@ class Entry(Base):
     website: Mapped[str] = mapped_column(String(WEBSITE_MAX_BYTES), default="")
     body: Mapped[str] = mapped_column(Text)  # as typed
     body_html: Mapped[str] = mapped_column(Text)  # sanitised once, the only value shown |safe
+    # Set on a reply written by a moderator from the dashboard.
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL", name="fk_entries_moderator_id_moderators")
+    )
     source_url: Mapped[str | None] = mapped_column(String(URL_MAX_CHARS))
     source_title: Mapped[str | None] = mapped_column(String(255))
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(USER_AGENT_MAX_CHARS), default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Moderator(Base):
+    """A dashboard account. The Flask-Login protocol is spelled out here, without Flask."""
+
+    __tablename__ = "moderators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX_CHARS), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped on a password change or when disabled: older sessions stop working.
+    session_generation: Mapped[int] = mapped_column(Integer, default=1)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return not self.disabled
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_generation}"
+
+
+class AuditEvent(Base):
+    """One line of the audit log: who did what to which entries, when, from where."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_created", "created"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL"), index=True
+    )
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX_CHARS))
+    action: Mapped[str] = mapped_column(String(40))
+    entry_ids: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
-from moderation import create_app, db, services
+from moderation import accounts, create_app, db, services
 from moderation.models import Base
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -168,3 +168,26 @@ def live_server(app) -> Iterator[str]:
     server.shutdown()
     thread.join()
     server.server_close()
+
+
+MODERATOR_PASSWORD = "correct horse battery staple"
+
+
+def create_moderator(app, username: str = "mod", admin: bool = False):
+    with app.app_context():
+        session = db.get_session()
+        moderator = accounts.create_moderator(session, username, MODERATOR_PASSWORD, admin)
+        session.commit()
+        return moderator
+
+
+@pytest.fixture
+def moderator(app):
+    """A test client logged in as the moderator "mod" (CSRF is off in the test app)."""
+    create_moderator(app)
+    client = app.test_client()
+    response = client.post(
+        "/moderation/login", data={"username": "mod", "password": MODERATOR_PASSWORD}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client

@@ -1,0 +1,124 @@
+"""Moderator accounts: create, check a password, change it, disable.
+
+Passwords are hashed with scrypt (memory-hard), through Werkzeug.
+"""
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .models import USERNAME_MAX_CHARS, AuditEvent, Moderator, utcnow
+from .services import NotFound, Refused
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+PASSWORD_MIN_CHARS = 10
+PASSWORD_MAX_CHARS = 1024
+PASSWORD_METHOD = "scrypt"
+# Checked against when the username is unknown, so both cases cost one scrypt.
+_DECOY_HASH = generate_password_hash("not a password of anyone", method=PASSWORD_METHOD)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, for the audit log."""
+
+    moderator_id: int | None
+    username: str
+    ip_address: str
+
+
+def _check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN_CHARS:
+        raise Refused(f"A password has at least {PASSWORD_MIN_CHARS} characters.", "password")
+    if len(password) > PASSWORD_MAX_CHARS:
+        raise Refused(f"A password has at most {PASSWORD_MAX_CHARS} characters.", "password")
+
+
+def create_moderator(
+    session: Session, username: str, password: str, is_admin: bool = False
+) -> Moderator:
+    """Create an account; usernames are unique, whatever their case."""
+    if not USERNAME.match(username) or len(username) > USERNAME_MAX_CHARS:
+        raise Refused(
+            f"A username is at most {USERNAME_MAX_CHARS} letters, digits, dots, dashes "
+            "and underscores.",
+            "username",
+        )
+    _check_password(password)
+    if find_moderator(session, username) is not None:
+        raise Refused(f"The username {username!r} is taken.", "username")
+    moderator = Moderator(
+        username=username,
+        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+        is_admin=is_admin,
+    )
+    session.add(moderator)
+    session.flush()
+    return moderator
+
+
+def find_moderator(session: Session, username: str) -> Moderator | None:
+    return session.scalar(select(Moderator).where(Moderator.username.ilike(username)))
+
+
+def authenticate(session: Session, username: str, password: str) -> Moderator | None:
+    """The moderator with that username and password, if active; None otherwise.
+
+    Unknown user, wrong password and disabled account look the same to the caller's
+    caller: one answer for all, and one password hash checked in each case.
+    """
+    moderator = find_moderator(session, username) if username else None
+    hashed = moderator.password_hash if moderator is not None else _DECOY_HASH
+    if not check_password_hash(hashed, password) or moderator is None or moderator.disabled:
+        return None
+    moderator.last_login = utcnow()
+    return moderator
+
+
+def load_moderator(session: Session, session_id: str) -> Moderator | None:
+    """Resolve a login session's id ("<id>:<generation>") to an active moderator."""
+    moderator_id, _, generation = session_id.partition(":")
+    if not (moderator_id.isdigit() and generation.isdigit()):
+        return None
+    moderator = session.get(Moderator, int(moderator_id))
+    if moderator is None or moderator.disabled:
+        return None
+    if moderator.session_generation != int(generation):
+        return None
+    return moderator
+
+
+def change_password(session: Session, moderator: Moderator, new_password: str) -> None:
+    """Set a new password and end every other session of that account."""
+    _check_password(new_password)
+    moderator.password_hash = generate_password_hash(new_password, method=PASSWORD_METHOD)
+    moderator.session_generation += 1
+
+
+def set_disabled(session: Session, username: str, disabled: bool) -> Moderator:
+    """Disable (or enable again) an account; a disabled one is logged out at once."""
+    moderator = find_moderator(session, username)
+    if moderator is None:
+        raise NotFound(f"No moderator is called {username!r}.")
+    moderator.disabled = disabled
+    moderator.session_generation += 1
+    return moderator
+
+
+def record(
+    session: Session, actor: Actor, action: str, entry_ids=(), detail: str = ""
+) -> AuditEvent:
+    """Write one line of the audit log."""
+    event = AuditEvent(
+        moderator_id=actor.moderator_id,
+        username=actor.username,
+        action=action,
+        entry_ids=",".join(str(entry_id) for entry_id in sorted(entry_ids)),
+        detail=detail[:1000],
+        ip_address=actor.ip_address,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,343 @@
+"""The moderators' dashboard at /moderation/: login, the queue and every action on it."""
+
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+
+from . import accounts, db, moderating, ratelimit, services
+from .forms import (
+    ActionForm,
+    EditForm,
+    LoginForm,
+    PasswordForm,
+    PostSettingsForm,
+    ReplyForm,
+    entry_id,
+)
+from .models import EntryType, Status
+
+bp = Blueprint("dashboard", __name__, url_prefix="/moderation")
+login_manager = LoginManager()
+login_manager.login_view = "dashboard.login"
+login_manager.login_message = "Please log in to moderate."
+
+TOO_MANY_LOGINS = "Too many failed logins. Please wait a minute and try again."
+WRONG_LOGIN = "Unknown username or wrong password."
+
+
+@login_manager.user_loader
+def _load_moderator(session_id: str):
+    return accounts.load_moderator(db.get_session(), session_id)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+
+
+def _actor() -> accounts.Actor:
+    return accounts.Actor(current_user.id, current_user.username, request.remote_addr or "")
+
+
+def _back() -> str:
+    """Where an action returns to: the queue view it came from (same tab, filters, page)."""
+    target = request.form.get("next", "")
+    if target.startswith("/moderation/") and not target.startswith("//"):
+        return target
+    return url_for("dashboard.queue_view")
+
+
+def _checked(form: ActionForm) -> None:
+    if not form.validate():
+        abort(400, "The form had expired. Please go back, reload and try again.")
+
+
+def _done(message: str, status: Status | None = None):
+    """Answer an action: JSON for the page's script, else a redirect back."""
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(
+            message=message,
+            status=status.value if status else None,
+            counts=moderating.status_counts(db.get_session()),
+        )
+    flash(message)
+    return redirect(_back(), 303)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log a moderator in; failed logins are limited per IP and per username."""
+    form = LoginForm()
+    if request.method == "GET" or not form.validate():
+        return render_template("dashboard/login.html", form=form), (
+            200 if request.method == "GET" else 400
+        )
+    limit = current_app.config["LOGIN_RATE_LIMIT"]
+    keys = (f"ip:{request.remote_addr}", f"user:{form.username.data.lower()}")
+    if ratelimit.over_limit(limit, "login-failure", *keys):
+        return render_template("dashboard/login.html", form=form, error=TOO_MANY_LOGINS), 429
+    dbs = db.get_session()
+    moderator = accounts.authenticate(dbs, form.username.data, form.password.data)
+    if moderator is None:
+        known = accounts.find_moderator(dbs, form.username.data)
+        accounts.record(
+            dbs,
+            accounts.Actor(
+                known.id if known else None,
+                known.username if known else "(unknown)",
+                request.remote_addr or "",
+            ),
+            "login-failed",
+        )
+        dbs.commit()
+        if ratelimit.hit(limit, "login-failure", *keys):
+            return render_template("dashboard/login.html", form=form, error=TOO_MANY_LOGINS), 429
+        return render_template("dashboard/login.html", form=form, error=WRONG_LOGIN), 401
+    session.clear()  # a fresh session (and CSRF token) for the logged-in moderator
+    login_user(moderator)
+    accounts.record(dbs, _actor(), "login")
+    dbs.commit()
+    return redirect(url_for("dashboard.queue_view"), 303)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Log out (a POST with a token, so no other site can log anyone out)."""
+    _checked(ActionForm())
+    accounts.record(db.get_session(), _actor(), "logout")
+    db.get_session().commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("dashboard.login"), 303)
+
+
+def _queue_filter() -> moderating.QueueFilter:
+    args = request.args
+    tab = args.get("status", "all")
+    entry_type = args.get("type", "")
+    page = args.get("page", "1")
+    return moderating.QueueFilter(
+        tab=tab if tab in moderating.TABS else "all",
+        entry_type=EntryType(entry_type) if entry_type in set(EntryType) else None,
+        post_id=entry_id(args.get("post")),
+        search=args.get("q", "").strip()[:200],
+        page=int(page) if page.isascii() and page.isdigit() and int(page) < 10**6 else 1,
+    )
+
+
+@bp.get("/")
+@login_required
+def queue_view():
+    """The queue: status tabs with counts, filters, search, 50 entries a page."""
+    wanted = _queue_filter()
+    dbs = db.get_session()
+    page = moderating.queue_page(dbs, wanted)
+    params = {
+        key: value
+        for key, value in (
+            ("status", wanted.tab),
+            ("type", wanted.entry_type.value if wanted.entry_type else ""),
+            ("post", wanted.post_id or ""),
+            ("q", wanted.search),
+        )
+        if value and value != "all"
+    }
+    return render_template(
+        "dashboard/queue.html",
+        wanted=wanted,
+        page=page,
+        counts=moderating.status_counts(dbs),
+        posts=moderating.post_choices(dbs),
+        tabs=moderating.TABS,
+        types=list(EntryType),
+        params=params,
+        here=request.full_path.rstrip("?"),
+        page_url=lambda number: (
+            url_for("dashboard.queue_view") + "?" + urlencode({**params, "page": number})
+        ),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/entries/<int:entry_id>/<action>")
+@login_required
+def act(entry_id: int, action: str):
+    """Approve, unapprove, spam, not spam, trash, restore or delete one entry."""
+    _checked(ActionForm())
+    chosen = _action(action)
+    dbs = db.get_session()
+    moved = moderating.moderate(dbs, _actor(), [entry_id], chosen)
+    dbs.commit()
+    return _done(_moved_message(chosen, moved), moderating.ACTIONS[chosen][1])
+
+
+@bp.post("/entries")
+@login_required
+def bulk():
+    """Apply one action to every checked entry, in one statement."""
+    _checked(ActionForm())
+    chosen = _action(request.form.get("action", ""))
+    ids = [value for value in map(entry_id, request.form.getlist("ids")) if value is not None]
+    if not ids:
+        flash("Tick at least one entry first.")
+        return redirect(_back(), 303)
+    dbs = db.get_session()
+    moved = moderating.moderate(dbs, _actor(), ids, chosen)
+    dbs.commit()
+    return _done(_moved_message(chosen, moved), moderating.ACTIONS[chosen][1])
+
+
+def _action(value: str) -> moderating.Action:
+    try:
+        return moderating.Action(value)
+    except ValueError:
+        abort(400, "There is no such action.")
+
+
+def _moved_message(action: moderating.Action, count: int) -> str:
+    noun = "entry" if count == 1 else "entries"
+    done = {
+        moderating.Action.APPROVE: "approved",
+        moderating.Action.UNAPPROVE: "unapproved",
+        moderating.Action.SPAM: "marked as spam",
+        moderating.Action.NOT_SPAM: "restored from spam",
+        moderating.Action.TRASH: "moved to the trash",
+        moderating.Action.RESTORE: "restored from the trash",
+        moderating.Action.DELETE: "deleted permanently",
+    }[action]
+    return f"{count} {noun} {done}."
+
+
+@bp.post("/empty/<status>")
+@login_required
+def empty(status: str):
+    """Delete everything in spam, or in the trash, for good."""
+    _checked(ActionForm())
+    if status not in ("spam", "trash"):
+        abort(404)
+    dbs = db.get_session()
+    count = moderating.empty(dbs, _actor(), Status(status))
+    dbs.commit()
+    return _done(f"{count} {'entry' if count == 1 else 'entries'} deleted permanently.")
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(entry_id: int):
+    """Edit an entry's text, name, email and website."""
+    dbs = db.get_session()
+    entry = moderating.get_entry(dbs, entry_id)
+    form = EditForm()
+    if request.method == "GET":
+        form.comment.data, form.name.data = entry.body, entry.author
+        form.email.data, form.website.data = entry.email, entry.website
+    elif form.validate():
+        try:
+            moderating.edit_entry(
+                dbs,
+                _actor(),
+                entry_id,
+                form.comment.data,
+                form.name.data,
+                form.email.data or "",
+                form.website.data or "",
+            )
+        except services.Refused as refused:
+            form.comment.errors = [refused.message]
+        else:
+            dbs.commit()
+            flash("Entry saved.")
+            return redirect(_back(), 303)
+    status = 200 if request.method == "GET" else 400
+    return render_template("dashboard/edit.html", form=form, entry=entry), status
+
+
+@bp.post("/entries/<int:entry_id>/reply")
+@login_required
+def reply(entry_id: int):
+    """Reply as a moderator: approved at once, threaded under the entry."""
+    form = ReplyForm()
+    if not form.validate():
+        flash(" ".join(form.comment.errors or ["The form had expired. Please try again."]))
+        return redirect(_back(), 303)
+    dbs = db.get_session()
+    try:
+        moderating.reply(dbs, _actor(), entry_id, form.comment.data)
+    except services.Refused as refused:
+        flash(refused.message)
+        return redirect(_back(), 303)
+    dbs.commit()
+    return _done("Reply published.", Status.APPROVED)
+
+
+@bp.get("/posts")
+@login_required
+def posts():
+    """Posts with their counts, and whether they take comments and pings."""
+    return render_template(
+        "dashboard/posts.html", posts=moderating.post_rows(db.get_session()), form=ActionForm()
+    )
+
+
+@bp.post("/posts/<int:post_id>")
+@login_required
+def post_settings(post_id: int):
+    """Open or close comments and pings on a post."""
+    form = PostSettingsForm()
+    _checked(form)
+    dbs = db.get_session()
+    post = moderating.set_post_open(
+        dbs, _actor(), post_id, form.comments_open.data, form.pings_open.data
+    )
+    dbs.commit()
+    flash(f"Settings of “{post.title}” saved.")
+    return redirect(url_for("dashboard.posts"), 303)
+
+
+@bp.get("/audit")
+@login_required
+def audit():
+    """Who did what, when, from where."""
+    page = request.args.get("page", "1")
+    number = int(page) if page.isascii() and page.isdigit() and int(page) < 10**6 else 1
+    events, more = moderating.audit_events(db.get_session(), number)
+    return render_template("dashboard/audit.html", events=events, page=number, more=more)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password; other sessions of the account end."""
+    form = PasswordForm()
+    if request.method == "POST" and form.validate():
+        dbs = db.get_session()
+        moderator = accounts.authenticate(dbs, current_user.username, form.current.data)
+        if moderator is None:
+            form.current.errors = ["That is not your current password."]
+        else:
+            try:
+                accounts.change_password(dbs, moderator, form.new.data)
+            except services.Refused as refused:
+                form.new.errors = [refused.message]
+            else:
+                accounts.record(dbs, _actor(), "password-changed")
+                dbs.commit()
+                login_user(moderator)  # this session carries on with the new generation
+                flash("Password changed.")
+                return redirect(url_for("dashboard.queue_view"), 303)
+    status = 200 if request.method == "GET" else 400
+    return render_template("dashboard/password.html", form=form), status

@@ -1,0 +1,359 @@
+"""The moderators' queue: what is listed, how it is counted, and every action on it.
+
+Each action is one statement over all the chosen entries (a bulk action on 500
+entries is one UPDATE) and one line of the audit log.
+"""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from markupsafe import Markup
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from . import sanitize
+from .accounts import Actor, record
+from .models import (
+    COMMENT_MAX_BYTES,
+    AuditEvent,
+    Entry,
+    EntryType,
+    Moderator,
+    Post,
+    Status,
+    utcnow,
+)
+from .services import NotFound, Refused
+
+PAGE_SIZE = 50
+AUDIT_PAGE_SIZE = 100
+TABS = ("all", "pending", "approved", "spam", "trash")
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    UNAPPROVE = "unapprove"
+    SPAM = "spam"
+    NOT_SPAM = "not-spam"
+    TRASH = "trash"
+    RESTORE = "restore"
+    DELETE = "delete"
+
+
+# action -> (statuses it applies to, or None for any; the status it sets, or None: delete)
+ACTIONS: dict[Action, tuple[frozenset[Status] | None, Status | None]] = {
+    Action.APPROVE: (None, Status.APPROVED),
+    Action.UNAPPROVE: (frozenset({Status.APPROVED}), Status.PENDING),
+    Action.SPAM: (None, Status.SPAM),
+    Action.NOT_SPAM: (frozenset({Status.SPAM}), Status.PENDING),
+    Action.TRASH: (None, Status.TRASH),
+    Action.RESTORE: (frozenset({Status.TRASH}), Status.PENDING),
+    Action.DELETE: (frozenset({Status.SPAM, Status.TRASH}), None),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    tab: str = "all"
+    entry_type: EntryType | None = None
+    post_id: int | None = None
+    search: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """An entry as moderators see it: with email and IP address."""
+
+    id: int
+    type: EntryType
+    status: Status
+    reason: str
+    author: str
+    email: str
+    website: str
+    ip_address: str
+    source_url: str | None
+    html: Markup
+    created: datetime
+    parent_id: int | None
+    post_id: int
+    post_slug: str
+    post_title: str
+    by_moderator: bool
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """Entries per status, and "all" (pending + approved): one grouped query."""
+    counts = {status.value: 0 for status in Status}
+    for status, count in session.execute(select(Entry.status, func.count()).group_by(Entry.status)):
+        counts[status.value] = count
+    counts["all"] = counts["pending"] + counts["approved"]
+    return counts
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def queue_page(session: Session, wanted: QueueFilter) -> QueuePage:
+    """One page of the queue, newest first, with the filtered total: one query."""
+    query = select(
+        Entry.id,
+        Entry.type,
+        Entry.status,
+        Entry.reason,
+        Entry.author,
+        Entry.email,
+        Entry.website,
+        Entry.ip_address,
+        Entry.source_url,
+        Entry.body_html,
+        Entry.created,
+        Entry.parent_id,
+        Entry.post_id,
+        Entry.moderator_id,
+        Post.slug,
+        Post.title,
+        func.count().over().label("total"),
+    ).join(Post, Post.id == Entry.post_id)
+    if wanted.tab == "all":
+        query = query.where(Entry.status.in_([Status.PENDING, Status.APPROVED]))
+    else:
+        query = query.where(Entry.status == Status(wanted.tab))
+    if wanted.entry_type is not None:
+        query = query.where(Entry.type == wanted.entry_type)
+    if wanted.post_id is not None:
+        query = query.where(Entry.post_id == wanted.post_id)
+    if wanted.search:
+        pattern = f"%{_escape_like(wanted.search)}%"
+        query = query.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        Entry.author,
+                        Entry.email,
+                        Entry.website,
+                        Entry.ip_address,
+                        Entry.source_url,
+                        Entry.body,
+                    )
+                )
+            )
+        )
+    page = max(wanted.page, 1)
+    rows = session.execute(
+        query.order_by(Entry.created.desc(), Entry.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    total = rows[0].total if rows else 0
+    return QueuePage(
+        rows=[
+            QueueRow(
+                id=row.id,
+                type=row.type,
+                status=row.status,
+                reason=row.reason,
+                author=row.author,
+                email=row.email,
+                website=row.website,
+                ip_address=row.ip_address,
+                source_url=row.source_url,
+                html=Markup(row.body_html),
+                created=row.created,
+                parent_id=row.parent_id,
+                post_id=row.post_id,
+                post_slug=row.slug,
+                post_title=row.title,
+                by_moderator=row.moderator_id is not None,
+            )
+            for row in rows
+        ],
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+    )
+
+
+def post_choices(session: Session) -> list[tuple[int, str]]:
+    return list(session.execute(select(Post.id, Post.title).order_by(Post.title)).tuples())
+
+
+def moderate(session: Session, actor: Actor, ids: Collection[int], action: Action) -> int:
+    """Apply an action to the chosen entries in one statement; return how many it moved."""
+    applies_to, new_status = ACTIONS[action]
+    chosen = sorted(set(ids))
+    if not chosen:
+        return 0
+    where = [Entry.id.in_(chosen)]
+    if applies_to is not None:
+        where.append(Entry.status.in_(applies_to))
+    if new_status is None:
+        # Replies to a deleted entry stay, as replies to nothing (the FK sets NULL).
+        count = session.execute(delete(Entry).where(*where)).rowcount
+    else:
+        count = session.execute(
+            update(Entry)
+            .where(*where)
+            .values(
+                status=new_status, reason=f"{action.value} by {actor.username}", updated=utcnow()
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    record(session, actor, action.value, chosen, f"{count} of {len(chosen)} changed")
+    return count
+
+
+def empty(session: Session, actor: Actor, status: Status) -> int:
+    """Delete every entry in spam or trash for good."""
+    if status not in (Status.SPAM, Status.TRASH):
+        raise Refused("Only spam and trash can be emptied.")
+    count = session.execute(
+        delete(Entry).where(Entry.status == status).execution_options(synchronize_session=False)
+    ).rowcount
+    record(session, actor, f"empty-{status.value}", (), f"{count} deleted")
+    return count
+
+
+def get_entry(session: Session, entry_id: int) -> Entry:
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound("There is no such entry.")
+    return entry
+
+
+def edit_entry(
+    session: Session,
+    actor: Actor,
+    entry_id: int,
+    text: str,
+    name: str,
+    email: str,
+    website: str,
+) -> Entry:
+    """Change an entry's text and author details; the text is sanitised again."""
+    entry = get_entry(session, entry_id)
+    if len(text.encode()) > COMMENT_MAX_BYTES:
+        raise Refused("The text is too long.", "comment")
+    changed = [
+        field
+        for field, old, new in (
+            ("text", entry.body, text),
+            ("name", entry.author, name),
+            ("email", entry.email, email),
+            ("website", entry.website, website),
+        )
+        if old != new
+    ]
+    entry.body, entry.author, entry.email, entry.website = text, name, email, website
+    entry.body_html = sanitize.comment_html(text)
+    entry.updated = utcnow()
+    record(session, actor, "edit", [entry.id], "changed: " + (", ".join(changed) or "nothing"))
+    return entry
+
+
+def reply(session: Session, actor: Actor, parent_id: int, text: str) -> Entry:
+    """Answer an entry as a moderator: approved at once, and its parent approved too."""
+    parent = get_entry(session, parent_id)
+    if parent.status in (Status.SPAM, Status.TRASH):
+        raise Refused("Move the entry out of spam or trash before replying to it.", "comment")
+    if len(text.encode()) > COMMENT_MAX_BYTES:
+        raise Refused("The text is too long.", "comment")
+    approved_parent = parent.status == Status.PENDING
+    if approved_parent:
+        parent.status = Status.APPROVED
+        parent.reason = f"approved by {actor.username} with a reply"
+        parent.updated = utcnow()
+    moderator = session.get(Moderator, actor.moderator_id)
+    entry = Entry(
+        post_id=parent.post_id,
+        parent_id=parent.id,
+        type=EntryType.COMMENT,
+        status=Status.APPROVED,
+        reason=f"reply by {actor.username}",
+        author=moderator.username if moderator else actor.username,
+        body=text,
+        body_html=sanitize.comment_html(text),
+        moderator_id=actor.moderator_id,
+        ip_address=actor.ip_address,
+    )
+    session.add(entry)
+    session.flush()
+    ids = [parent.id, entry.id] if approved_parent else [entry.id]
+    record(session, actor, "reply", ids, "parent approved" if approved_parent else "")
+    return entry
+
+
+@dataclass(frozen=True)
+class PostRow:
+    id: int
+    slug: str
+    title: str
+    comments_open: bool
+    pings_open: bool
+    pending: int
+    approved: int
+
+
+def post_rows(session: Session) -> list[PostRow]:
+    """Every post with its pending and approved counts: one query."""
+    pending = func.count().filter(Entry.status == Status.PENDING)
+    approved = func.count().filter(Entry.status == Status.APPROVED)
+    rows = session.execute(
+        select(
+            Post.id,
+            Post.slug,
+            Post.title,
+            Post.comments_open,
+            Post.pings_open,
+            pending,
+            approved,
+        )
+        .outerjoin(Entry, Entry.post_id == Post.id)
+        .group_by(Post.id)
+        .order_by(Post.created.desc(), Post.id.desc())
+    ).all()
+    return [PostRow(*row) for row in rows]
+
+
+def set_post_open(
+    session: Session, actor: Actor, post_id: int, comments_open: bool, pings_open: bool
+) -> Post:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound("There is no such post.")
+    post.comments_open, post.pings_open = comments_open, pings_open
+    record(
+        session,
+        actor,
+        "post-settings",
+        (),
+        f"{post.slug}: comments {'open' if comments_open else 'closed'}, "
+        f"pings {'open' if pings_open else 'closed'}",
+    )
+    return post
+
+
+def audit_events(session: Session, page: int = 1) -> tuple[list[AuditEvent], bool]:
+    """A page of the audit log, newest first, and whether an older page exists."""
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .order_by(AuditEvent.created.desc(), AuditEvent.id.desc())
+            .limit(AUDIT_PAGE_SIZE + 1)
+            .offset((max(page, 1) - 1) * AUDIT_PAGE_SIZE)
+        )
+    )
+    return events[:AUDIT_PAGE_SIZE], len(events) > AUDIT_PAGE_SIZE
