@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import limits
+
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite file in the instance folder
     "SECRET_KEY": None,  # None: generated once into the instance folder
@@ -53,6 +55,12 @@ def _seconds(value: str) -> float:
     return number
 
 
+def _rate_limit(value: str) -> str:
+    """A Flask-Limiter rate such as "10 per minute", checked now rather than at first use."""
+    limits.parse(value)  # raises ValueError
+    return value.strip()
+
+
 def _text(value: str) -> str | None:
     return value.strip() or None
 
@@ -69,7 +77,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "TRUSTED_PROXIES": _count,
     "RATELIMIT_ENABLED": _boolean,
     "COMMENT_FLOOD_SECONDS": _count,
-    "LOGIN_RATE_LIMIT": _text,
+    "LOGIN_RATE_LIMIT": _rate_limit,
 }
 
 

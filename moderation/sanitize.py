@@ -25,7 +25,7 @@ ARTICLE_TAGS = COMMENT_TAGS | {
 }  # fmt: skip
 ARTICLE_ATTRIBUTES = COMMENT_ATTRIBUTES | {"img": ["src", "alt", "width", "height"]}
 PROTOCOLS = frozenset({"http", "https", "mailto"})
-LINK_REL = "nofollow ugc noopener"
+LINK_REL = "nofollow ugc noopener noreferrer"
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 _URL_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")

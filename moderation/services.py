@@ -81,6 +81,7 @@ class PublicEntry:
     depth: int
     pending: bool
     replyable: bool
+    by_moderator: bool
 
     @property
     def anchor(self) -> str:
@@ -226,6 +227,7 @@ def post_thread(
             Entry.source_url,
             Entry.body_html,
             Entry.created,
+            Entry.moderator_id,
         )
         .where(Entry.post_id == post.id, visible)
         .order_by(Entry.created, Entry.id)
@@ -273,6 +275,7 @@ def _public_entry(row, depth: int, avatar_key: bytes) -> PublicEntry:
         depth=min(depth, MAX_VISIBLE_DEPTH),
         pending=row.status == Status.PENDING,
         replyable=row.status == Status.APPROVED and row.type == EntryType.COMMENT,
+        by_moderator=row.moderator_id is not None,
     )
 
 

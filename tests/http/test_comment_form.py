@@ -258,7 +258,7 @@ def test_markup_is_sanitised_once_at_submission(client, app, post):
     assert entry.body.startswith("<script>")  # stored as typed
     assert "<script>" not in entry.body_html
     assert "javascript:" not in entry.body_html
-    assert '<a href="http://example.org" rel="nofollow ugc noopener">example.org</a>' in (
+    assert '<a href="http://example.org" rel="nofollow ugc noopener noreferrer">example.org</a>' in (
         entry.body_html
     )
 

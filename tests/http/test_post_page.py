@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from moderation import cookies, db, services
+from moderation import accounts, cookies, db, moderating, services
 from moderation.models import EntryType
+from tests.conftest import create_moderator
 from tests.helpers import add_approved_comment, approve, entries, submit
 
 
@@ -294,3 +295,18 @@ def test_a_change_made_by_another_process_shows_at_once(make_app, post):
         services.set_status(session, [entry.id], "trash", "test")
         session.commit()
     assert "Soon gone" not in _page(reader.get("/posts/a-post/"))
+
+
+def test_a_moderators_reply_is_threaded_and_marked_on_the_public_page(app, post):
+    parent = add_approved_comment(app, post, text="A question")
+    moderator = create_moderator(app, "editor")
+    with app.app_context():
+        session = db.get_session()
+        actor = accounts.Actor(moderator.id, "editor", "192.0.2.9")
+        moderating.reply(session, actor, parent.id, "An answer")
+        session.commit()
+    page = _page(app.test_client().get("/posts/a-post/"))
+    assert "2 thoughts on" in page
+    assert page.index("A question") < page.index("An answer")
+    assert 'class="entry depth-1 comment"' in page
+    assert '<span class="badge">Moderator</span>' in page

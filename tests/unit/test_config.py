@@ -129,6 +129,8 @@ def test_absent_keys_are_left_out():
         ("TRUSTED_PROXIES", "one"),
         ("COMMENT_FLOOD_SECONDS", "15 seconds"),
         ("TRUSTED_PROXIES", "-3"),
+        ("LOGIN_RATE_LIMIT", "ten a minute"),
+        ("LOGIN_RATE_LIMIT", ""),
         ("COMMENT_FLOOD_SECONDS", "-1"),
         ("LINKBACK_FETCH_TIMEOUT", "0"),
         ("LINKBACK_FETCH_TIMEOUT", "nan"),

@@ -7,7 +7,7 @@ import pytest
 
 from moderation.sanitize import article_html, comment_html, paragraphs
 
-LINK_REL = "nofollow ugc noopener"
+LINK_REL = "nofollow ugc noopener noreferrer"
 
 # §3's allowlist, written out here rather than imported, so that the tests check the
 # spec and not the module against itself. `p` and `br` come from the paragraph step,
