@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, config, dashboard, db, errors, public, ratelimit, security
 
@@ -21,6 +22,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.from_mapping(config.resolve(app.instance_path, test_config))
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind N reverse proxies: the client's address and scheme come from their headers.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     csrf.init_app(app)
     security.init_app(app)

@@ -6,14 +6,14 @@ Passwords are hashed with scrypt (memory-hard), through Werkzeug.
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .models import USERNAME_MAX_CHARS, AuditEvent, Moderator, utcnow
 from .services import NotFound, Refused
 
-USERNAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+USERNAME = re.compile(r"[A-Za-z0-9_.-]+")  # whole string: fullmatch, so no trailing newline
 PASSWORD_MIN_CHARS = 10
 PASSWORD_MAX_CHARS = 1024
 PASSWORD_METHOD = "scrypt"
@@ -41,7 +41,7 @@ def create_moderator(
     session: Session, username: str, password: str, is_admin: bool = False
 ) -> Moderator:
     """Create an account; usernames are unique, whatever their case."""
-    if not USERNAME.match(username) or len(username) > USERNAME_MAX_CHARS:
+    if not USERNAME.fullmatch(username) or len(username) > USERNAME_MAX_CHARS:
         raise Refused(
             f"A username is at most {USERNAME_MAX_CHARS} letters, digits, dots, dashes "
             "and underscores.",
@@ -61,7 +61,16 @@ def create_moderator(
 
 
 def find_moderator(session: Session, username: str) -> Moderator | None:
-    return session.scalar(select(Moderator).where(Moderator.username.ilike(username)))
+    """The account of that username, whatever its case.
+
+    An equality, not ILIKE: "_" and "%" are no wildcards here, or "m_d" would name "mod"
+    (and dodge the per-username login limit).
+    """
+    if not USERNAME.fullmatch(username):
+        return None
+    return session.scalar(
+        select(Moderator).where(func.lower(Moderator.username) == username.lower())
+    )
 
 
 def authenticate(session: Session, username: str, password: str) -> Moderator | None:

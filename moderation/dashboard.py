@@ -27,13 +27,15 @@ from .forms import (
     ReplyForm,
     entry_id,
 )
-from .models import EntryType, Status
+from .models import MAX_ID, EntryType, Status
 
 bp = Blueprint("dashboard", __name__, url_prefix="/moderation")
 login_manager = LoginManager()
 login_manager.login_view = "dashboard.login"
 login_manager.login_message = "Please log in to moderate."
 
+# An id in a path: a larger one is no row (404), not a database error on PostgreSQL.
+ID = f"int(max={MAX_ID})"
 TOO_MANY_LOGINS = "Too many failed logins. Please wait a minute and try again."
 WRONG_LOGIN = "Unknown username or wrong password."
 
@@ -55,7 +57,9 @@ def _actor() -> accounts.Actor:
 def _back() -> str:
     """Where an action returns to: the queue view it came from (same tab, filters, page)."""
     target = request.form.get("next", "")
-    if target.startswith("/moderation/") and not target.startswith("//"):
+    # A path of ours only, and one that fits in a header: a CR or LF in it would
+    # fail the redirect after the action had been committed.
+    if target.startswith("/moderation/") and target.isprintable():
         return target
     return url_for("dashboard.queue_view")
 
@@ -63,6 +67,16 @@ def _back() -> str:
 def _checked(form: ActionForm) -> None:
     if not form.validate():
         abort(400, "The form had expired. Please go back, reload and try again.")
+
+
+def _refused(message: str):
+    """Answer an action that was not carried out: JSON 400, or a redirect back and a message."""
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(
+            message=message, status=None, counts=moderating.status_counts(db.get_session())
+        ), 400
+    flash(message)
+    return redirect(_back(), 303)
 
 
 def _done(message: str, status: Status | None = None):
@@ -134,7 +148,8 @@ def _queue_filter() -> moderating.QueueFilter:
         tab=tab if tab in moderating.TABS else "all",
         entry_type=EntryType(entry_type) if entry_type in set(EntryType) else None,
         post_id=entry_id(args.get("post")),
-        search=args.get("q", "").strip()[:200],
+        # PostgreSQL text holds no NUL: such a search could match nothing anyway.
+        search=args.get("q", "").replace("\x00", "").strip()[:200],
         page=int(page) if page.isascii() and page.isdigit() and int(page) < 10**6 else 1,
     )
 
@@ -173,7 +188,7 @@ def queue_view():
     )
 
 
-@bp.post("/entries/<int:entry_id>/<action>")
+@bp.post(f"/entries/<{ID}:entry_id>/<action>")
 @login_required
 def act(entry_id: int, action: str):
     """Approve, unapprove, spam, not spam, trash, restore or delete one entry."""
@@ -193,8 +208,7 @@ def bulk():
     chosen = _action(request.form.get("action", ""))
     ids = [value for value in map(entry_id, request.form.getlist("ids")) if value is not None]
     if not ids:
-        flash("Tick at least one entry first.")
-        return redirect(_back(), 303)
+        return _refused("Tick at least one entry first.")
     dbs = db.get_session()
     moved = moderating.moderate(dbs, _actor(), ids, chosen)
     dbs.commit()
@@ -235,7 +249,7 @@ def empty(status: str):
     return _done(f"{count} {'entry' if count == 1 else 'entries'} deleted permanently.")
 
 
-@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/entries/<{ID}:entry_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(entry_id: int):
     """Edit an entry's text, name, email and website."""
@@ -266,20 +280,20 @@ def edit(entry_id: int):
     return render_template("dashboard/edit.html", form=form, entry=entry), status
 
 
-@bp.post("/entries/<int:entry_id>/reply")
+@bp.post(f"/entries/<{ID}:entry_id>/reply")
 @login_required
 def reply(entry_id: int):
     """Reply as a moderator: approved at once, threaded under the entry."""
     form = ReplyForm()
     if not form.validate():
-        flash(" ".join(form.comment.errors or ["The form had expired. Please try again."]))
-        return redirect(_back(), 303)
+        return _refused(
+            " ".join(form.comment.errors or ["The form had expired. Please try again."])
+        )
     dbs = db.get_session()
     try:
         moderating.reply(dbs, _actor(), entry_id, form.comment.data)
     except services.Refused as refused:
-        flash(refused.message)
-        return redirect(_back(), 303)
+        return _refused(refused.message)
     dbs.commit()
     return _done("Reply published.", Status.APPROVED)
 
@@ -293,7 +307,7 @@ def posts():
     )
 
 
-@bp.post("/posts/<int:post_id>")
+@bp.post(f"/posts/<{ID}:post_id>")
 @login_required
 def post_settings(post_id: int):
     """Open or close comments and pings on a post."""

@@ -188,7 +188,10 @@ def queue_page(session: Session, wanted: QueueFilter) -> QueuePage:
 
 
 def post_choices(session: Session) -> list[tuple[int, str]]:
-    return list(session.execute(select(Post.id, Post.title).order_by(Post.title)).tuples())
+    return [
+        (row.id, row.title)
+        for row in session.execute(select(Post.id, Post.title).order_by(Post.title))
+    ]
 
 
 def moderate(session: Session, actor: Actor, ids: Collection[int], action: Action) -> int:
@@ -220,11 +223,15 @@ def empty(session: Session, actor: Actor, status: Status) -> int:
     """Delete every entry in spam or trash for good."""
     if status not in (Status.SPAM, Status.TRASH):
         raise Refused("Only spam and trash can be emptied.")
-    count = session.execute(
-        delete(Entry).where(Entry.status == status).execution_options(synchronize_session=False)
-    ).rowcount
-    record(session, actor, f"empty-{status.value}", (), f"{count} deleted")
-    return count
+    # The audit log names the entries deleted, as it does for every other action.
+    deleted = session.scalars(
+        delete(Entry)
+        .where(Entry.status == status)
+        .returning(Entry.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    record(session, actor, f"empty-{status.value}", deleted, f"{len(deleted)} deleted")
+    return len(deleted)
 
 
 def get_entry(session: Session, entry_id: int) -> Entry:

@@ -258,8 +258,9 @@ def test_markup_is_sanitised_once_at_submission(client, app, post):
     assert entry.body.startswith("<script>")  # stored as typed
     assert "<script>" not in entry.body_html
     assert "javascript:" not in entry.body_html
-    assert '<a href="http://example.org" rel="nofollow ugc noopener noreferrer">example.org</a>' in (
-        entry.body_html
+    assert (
+        '<a href="http://example.org" rel="nofollow ugc noopener noreferrer">example.org</a>'
+        in (entry.body_html)
     )
 
 
@@ -275,3 +276,19 @@ def test_reply_prefill_with_an_out_of_range_id_is_ignored(client, post):
     response = client.get("/posts/a-post/?replytocom=99999999999999999999")
     assert response.status_code == 200
     assert "Leave a Comment" in _page(response)
+
+
+@pytest.mark.parametrize(
+    ("hops", "stored"),
+    [(0, "127.0.0.1"), (1, "198.51.100.7")],
+)
+def test_client_ip_comes_from_the_proxy_header_only_when_proxies_are_trusted(
+    make_app, post, hops, stored
+):
+    app = make_app(TRUSTED_PROXIES=hops)
+    app.test_client().post(
+        "/posts/a-post/comments",
+        data=COMMENT,
+        headers={"X-Forwarded-For": "198.51.100.7"},
+    )
+    assert entries(app)[0].ip_address == stored
