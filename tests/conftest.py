@@ -173,6 +173,12 @@ def live_server(app) -> Iterator[str]:
 MODERATOR_PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def cheaper_password_hashing(monkeypatch):
+    """Still scrypt, with a smaller work factor: hundreds of tests log in."""
+    monkeypatch.setattr(accounts, "PASSWORD_METHOD", "scrypt:1024:8:1")
+
+
 def create_moderator(app, username: str = "mod", admin: bool = False):
     with app.app_context():
         session = db.get_session()
