@@ -30,21 +30,30 @@ def approve(app, *ids: int) -> None:
         session.commit()
 
 
-def add_approved_comment(app, post, **fields) -> Entry:
-    """Create an approved comment through the services, as a moderator would leave it."""
+def add_comment(app, text: str, status: Status = Status.PENDING, slug: str = "a-post", **fields):
+    """Submit a comment through the service and move it to `status`; return its id."""
     values = {
-        "text": "An approved comment.",
-        "name": "Approved Author",
-        "email": "approved.author@example.org",
+        "text": text,
+        "name": "Ada Reader",
+        "email": "ada.reader@example.net",
         "website": "",
         "parent_id": None,
         "ip_address": "192.0.2.1",
         "user_agent": "test",
+        **fields,
     }
-    values.update(fields)
     with app.app_context():
         session = db.get_session()
-        entry_id = services.submit_comment(session, post.slug, services.Submission(**values))
-        services.set_status(session, [entry_id], Status.APPROVED, "approved in a test")
+        entry_id = services.submit_comment(session, slug, services.Submission(**values))
+        if status != Status.PENDING:
+            services.set_status(session, [entry_id], status, f"{status} in a test")
         session.commit()
-        return session.get(Entry, entry_id)
+        return entry_id
+
+
+def add_approved_comment(app, post, text: str = "An approved comment.", **fields) -> Entry:
+    """Create an approved comment through the services, as a moderator would leave it."""
+    fields = {"name": "Approved Author", "email": "approved.author@example.org", **fields}
+    entry_id = add_comment(app, text, Status.APPROVED, post.slug, **fields)
+    with app.app_context():
+        return db.get_session().get(Entry, entry_id)

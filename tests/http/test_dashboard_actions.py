@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from moderation import accounts, db, services
+from moderation import accounts, db
 from moderation.models import AuditEvent, Entry, EntryType, Post, Status, utcnow
 from moderation.moderating import status_counts
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
+from tests.helpers import add_comment
 
 PENDING, APPROVED, SPAM, TRASH = Status.PENDING, Status.APPROVED, Status.SPAM, Status.TRASH
 GONE = None
@@ -25,29 +26,8 @@ EDIT = {
 }
 
 
-def _comment(app, text: str, status: Status = PENDING, slug: str = "a-post", **fields) -> int:
-    """Submit a comment through the service and move it to `status`; return its id."""
-    values = {
-        "text": text,
-        "name": "Ada Reader",
-        "email": "ada.reader@example.net",
-        "website": "",
-        "parent_id": None,
-        "ip_address": "192.0.2.1",
-        "user_agent": "test",
-        **fields,
-    }
-    with app.app_context():
-        session = db.get_session()
-        entry_id = services.submit_comment(session, slug, services.Submission(**values))
-        if status != PENDING:
-            services.set_status(session, [entry_id], status, f"{status} in a test")
-        session.commit()
-        return entry_id
-
-
 def _comments(app, status: Status, count: int) -> list[int]:
-    return [_comment(app, f"{status} words {number}", status) for number in range(count)]
+    return [add_comment(app, f"{status} words {number}", status) for number in range(count)]
 
 
 def _seed_many(app, post_id: int, count: int) -> list[int]:
@@ -219,8 +199,8 @@ def test_a_moved_entry_records_who_moved_it_as_its_reason(moderator, app, post):
 
 
 def test_deleting_an_entry_keeps_its_replies_as_replies_to_nothing(moderator, app, post):
-    parent = _comment(app, "The parent", APPROVED)
-    child = _comment(app, "The reply", APPROVED, parent_id=parent)
+    parent = add_comment(app, "The parent", APPROVED)
+    child = add_comment(app, "The reply", APPROVED, parent_id=parent)
     moderator.post(f"/moderation/entries/{parent}/trash")
     moderator.post(f"/moderation/entries/{parent}/delete")
     assert _statuses(app, [parent, child]) == [GONE, APPROVED]
@@ -269,7 +249,7 @@ def test_a_bulk_action_that_does_not_fit_the_status_changes_nothing(
 def test_a_bulk_action_on_mixed_statuses_moves_only_those_it_fits(
     moderator, app, post, action, after
 ):
-    ids = [_comment(app, f"{status} words", status) for status in (PENDING, APPROVED, SPAM, TRASH)]
+    ids = [add_comment(app, f"{s} words", s) for s in (PENDING, APPROVED, SPAM, TRASH)]
     response = moderator.post("/moderation/entries", data={"action": action, "ids": ids})
     assert response.status_code == 303
     assert _statuses(app, ids) == after
@@ -339,9 +319,9 @@ def test_an_action_asked_for_json_answers_message_status_and_counts(
     moderator, app, post, url, data, message, status
 ):
     ids = {
-        "first": _comment(app, "First words"),
-        "second": _comment(app, "Second words"),
-        "spam": _comment(app, "Spam words", SPAM),
+        "first": add_comment(app, "First words"),
+        "second": add_comment(app, "Second words"),
+        "spam": add_comment(app, "Spam words", SPAM),
     }
     data = {
         key: [each.format(**ids) for each in value] if isinstance(value, list) else value
@@ -379,9 +359,9 @@ ENDPOINT_IDS = [
 @pytest.fixture
 def targets(app, post) -> dict[str, int]:
     return {
-        "pending": _comment(app, "Pending words"),
-        "spam": _comment(app, "Spam words", SPAM),
-        "trash": _comment(app, "Trash words", TRASH),
+        "pending": add_comment(app, "Pending words"),
+        "spam": add_comment(app, "Spam words", SPAM),
+        "trash": add_comment(app, "Trash words", TRASH),
         "post": post.id,
     }
 
@@ -604,7 +584,7 @@ def test_an_action_from_the_queue_returns_to_the_same_tab_filters_and_page(moder
 def test_emptying_deletes_everything_in_that_status_and_nothing_else(
     moderator, app, post, status, after
 ):
-    pending, approved = _comment(app, "Pending"), _comment(app, "Approved", APPROVED)
+    pending, approved = add_comment(app, "Pending"), add_comment(app, "Approved", APPROVED)
     spam, trash = _comments(app, SPAM, 2), _comments(app, TRASH, 2)
     response = moderator.post(f"/moderation/empty/{status}", data={"next": BACK})
     assert response.status_code == 303
@@ -636,7 +616,7 @@ def test_the_queue_offers_empty_only_on_a_non_empty_spam_or_trash_tab(moderator,
 
 
 def test_the_edit_page_shows_the_entry_as_typed(moderator, app, post):
-    entry_id = _comment(
+    entry_id = add_comment(
         app, "Typed <b>bold</b> text", name="Grace", website="https://grace.example/"
     )
     response = moderator.get(f"/moderation/entries/{entry_id}/edit", query_string={"next": BACK})
@@ -650,7 +630,7 @@ def test_the_edit_page_shows_the_entry_as_typed(moderator, app, post):
 
 
 def test_an_edit_changes_the_entry_sanitises_it_again_and_is_audited(moderator, app, post):
-    entry_id = _comment(app, "Original words")
+    entry_id = add_comment(app, "Original words")
     response = moderator.post(f"/moderation/entries/{entry_id}/edit", data={**EDIT, "next": BACK})
     assert response.status_code == 303
     assert response.location == BACK
@@ -681,7 +661,7 @@ def test_an_edit_changes_the_entry_sanitises_it_again_and_is_audited(moderator, 
     ],
 )
 def test_the_audit_log_names_the_fields_an_edit_changed(moderator, app, post, changes, detail):
-    entry_id = _comment(app, "Original words")
+    entry_id = add_comment(app, "Original words")
     same = {"comment": "Original words", "name": "Ada Reader", "email": "ada.reader@example.net"}
     response = moderator.post(f"/moderation/entries/{entry_id}/edit", data={**same, **changes})
     assert response.status_code == 303
@@ -706,7 +686,7 @@ def test_the_audit_log_names_the_fields_an_edit_changed(moderator, app, post, ch
 def test_an_invalid_edit_is_400_re_rendered_and_changes_nothing(
     moderator, app, post, field, value, message, kept
 ):
-    entry_id = _comment(app, "Original words")
+    entry_id = add_comment(app, "Original words")
     before = _snapshot(app)
     response = moderator.post(
         f"/moderation/entries/{entry_id}/edit", data={**EDIT, field: value, "next": BACK}
@@ -726,7 +706,7 @@ def test_editing_an_entry_that_does_not_exist_is_404(moderator, post, method):
 
 
 def test_an_edited_approved_comment_shows_its_new_text_on_the_post_page(moderator, app, post):
-    entry_id = _comment(app, "Before the edit", APPROVED)
+    entry_id = add_comment(app, "Before the edit", APPROVED)
     assert "Before the edit" in moderator.get("/posts/a-post/").get_data(as_text=True)
     moderator.post(
         f"/moderation/entries/{entry_id}/edit",
@@ -741,7 +721,7 @@ def test_an_edited_approved_comment_shows_its_new_text_on_the_post_page(moderato
 
 
 def test_a_reply_to_a_pending_entry_approves_it_and_is_threaded_under_it(moderator, app, post):
-    parent = _comment(app, "A question from a reader")
+    parent = add_comment(app, "A question from a reader")
     response = moderator.post(
         f"/moderation/entries/{parent}/reply",
         data={"comment": "An answer from us <script>x</script>", "next": BACK},
@@ -767,7 +747,7 @@ def test_a_reply_to_a_pending_entry_approves_it_and_is_threaded_under_it(moderat
 
 
 def test_a_reply_to_an_approved_entry_leaves_it_as_it_was(moderator, app, post):
-    parent = _comment(app, "Already approved", APPROVED)
+    parent = add_comment(app, "Already approved", APPROVED)
     moderator.post(f"/moderation/entries/{parent}/reply", data={"comment": "Agreed."})
     with app.app_context():
         reply = db.get_session().scalar(select(Entry).where(Entry.parent_id == parent))
@@ -780,7 +760,7 @@ def test_a_reply_to_an_approved_entry_leaves_it_as_it_was(moderator, app, post):
 def test_a_reply_to_an_entry_in_spam_or_trash_is_refused_with_a_message(
     moderator, app, post, status
 ):
-    parent = _comment(app, "Not wanted", status)
+    parent = add_comment(app, "Not wanted", status)
     before = _snapshot(app)
     response = moderator.post(
         f"/moderation/entries/{parent}/reply", data={"comment": "Hello?", "next": BACK}
@@ -801,7 +781,7 @@ def test_a_reply_to_an_entry_in_spam_or_trash_is_refused_with_a_message(
 def test_an_empty_or_invalid_reply_is_refused_with_a_message(
     moderator, app, post, comment, message
 ):
-    parent = _comment(app, "A question")
+    parent = add_comment(app, "A question")
     before = _snapshot(app)
     response = moderator.post(f"/moderation/entries/{parent}/reply", data={"comment": comment})
     assert message in _flashed(moderator, response)
@@ -923,7 +903,7 @@ def test_the_audit_page_goes_back_a_hundred_events_at_a_time(moderator, app):
 
 def test_the_post_page_shows_what_was_approved_and_nothing_else(moderator, app, post):
     ids = {
-        text: _comment(app, text)
+        text: add_comment(app, text)
         for text in ("Approve me", "Approve me too", "Mark me spam", "Trash me", "Leave me")
     }
     moderator.post(

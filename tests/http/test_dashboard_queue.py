@@ -9,29 +9,9 @@ from sqlalchemy import insert
 
 from moderation import db, services
 from moderation.models import Entry, EntryType, Status, utcnow
+from tests.helpers import add_comment
 
 ROW = re.compile(r'<li class="row status-\w+" id="entry-(\d+)"')
-
-
-def _comment(app, text: str, status: Status = Status.PENDING, slug: str = "a-post", **fields):
-    """Submit a comment through the service and move it to `status`; return its id."""
-    values = {
-        "text": text,
-        "name": "Ada Reader",
-        "email": "ada.reader@example.net",
-        "website": "",
-        "parent_id": None,
-        "ip_address": "192.0.2.1",
-        "user_agent": "test",
-        **fields,
-    }
-    with app.app_context():
-        session = db.get_session()
-        entry_id = services.submit_comment(session, slug, services.Submission(**values))
-        if status != Status.PENDING:
-            services.set_status(session, [entry_id], status, f"{status} in a test")
-        session.commit()
-        return entry_id
 
 
 def _linkback(app, entry_type: EntryType, source_url: str, excerpt: str) -> int:
@@ -81,7 +61,7 @@ def by_status(app, post) -> dict[str, list[int]]:
     """Two pending, three approved, one spam and four trashed comments."""
     plan = {Status.PENDING: 2, Status.APPROVED: 3, Status.SPAM: 1, Status.TRASH: 4}
     return {
-        status.value: [_comment(app, f"{status} comment {n}", status) for n in range(count)]
+        status.value: [add_comment(app, f"{status} comment {n}", status) for n in range(count)]
         for status, count in plan.items()
     }
 
@@ -125,7 +105,7 @@ def test_the_counts_are_one_grouped_query(moderator, by_status, count_queries):
 
 
 def test_the_queue_is_newest_first(moderator, app, post):
-    ids = [_comment(app, f"Comment number {n}") for n in range(5)]
+    ids = [add_comment(app, f"Comment number {n}") for n in range(5)]
     assert _listed(moderator.get("/moderation/")) == ids[::-1]
 
 
@@ -142,7 +122,7 @@ def test_the_queue_is_newest_first(moderator, app, post):
 )
 def test_the_type_filter_lists_entries_of_that_type(moderator, app, post, entry_type, expected):
     ids = {
-        "comment": _comment(app, "A plain comment"),
+        "comment": add_comment(app, "A plain comment"),
         "pingback": _linkback(app, EntryType.PINGBACK, "https://blog.example/a", "Pinged"),
         "webmention": _linkback(app, EntryType.WEBMENTION, "https://blog.example/b", "Mention"),
     }
@@ -152,8 +132,8 @@ def test_the_type_filter_lists_entries_of_that_type(moderator, app, post, entry_
 
 @pytest.mark.parametrize("which", ["first", "second", "neither"])
 def test_the_post_filter_lists_entries_of_that_post(moderator, app, post, other_post, which):
-    first = _comment(app, "On the first post")
-    second = _comment(app, "On the second post", slug="another-post")
+    first = add_comment(app, "On the first post")
+    second = add_comment(app, "On the second post", slug="another-post")
     post_id = {"first": post.id, "second": other_post.id, "neither": ""}[which]
     expected = {"first": [first], "second": [second], "neither": [second, first]}[which]
     assert _listed(moderator.get("/moderation/", query_string={"post": post_id})) == expected
@@ -175,15 +155,15 @@ def test_the_post_filter_lists_entries_of_that_post(moderator, app, post, other_
 )
 def test_search_looks_at_author_email_website_ip_source_and_text(moderator, app, post, term, found):
     ids = {
-        "by-author": _comment(app, "First words", name="Grace Hopper"),
-        "by-email": _comment(app, "Second words", email="hopper@navy.example"),
-        "by-website": _comment(app, "Third words", website="https://cobol.example/"),
-        "by-ip": _comment(app, "Fourth words", ip_address="198.51.100.77"),
+        "by-author": add_comment(app, "First words", name="Grace Hopper"),
+        "by-email": add_comment(app, "Second words", email="hopper@navy.example"),
+        "by-website": add_comment(app, "Third words", website="https://cobol.example/"),
+        "by-ip": add_comment(app, "Fourth words", ip_address="198.51.100.77"),
         "by-source": _linkback(
             app, EntryType.PINGBACK, "https://linking.example/post", "Fifth words"
         ),
-        "by-text": _comment(app, "I found a compiler bug today"),
-        "none": _comment(app, "Nothing to see"),
+        "by-text": add_comment(app, "I found a compiler bug today"),
+        "none": add_comment(app, "Nothing to see"),
     }
     assert _listed(moderator.get("/moderation/", query_string={"q": term})) == [ids[found]]
 
@@ -203,10 +183,10 @@ def test_search_looks_at_author_email_website_ip_source_and_text(moderator, app,
 )
 def test_search_takes_percent_underscore_and_backslash_literally(moderator, app, post, term, found):
     ids = {
-        "percent": _comment(app, "I am 100% sure"),
-        "underscore": _comment(app, "Write it in snake_case"),
-        "backslash": _comment(app, "Saved in C:\\temp today"),
-        "plain": _comment(app, "Some case of plain words"),
+        "percent": add_comment(app, "I am 100% sure"),
+        "underscore": add_comment(app, "Write it in snake_case"),
+        "backslash": add_comment(app, "Saved in C:\\temp today"),
+        "plain": add_comment(app, "Some case of plain words"),
     }
     listed = _listed(moderator.get("/moderation/", query_string={"q": term}))
     assert sorted(listed) == sorted(ids[name] for name in found)
@@ -216,15 +196,15 @@ def test_search_takes_percent_underscore_and_backslash_literally(moderator, app,
     "query", ["q=a%00b", "q=%00", "q=" + "x" * 1000, "q=%ED%A0%80", "q=%FF%FE", "q=%0D%0A"]
 )
 def test_an_odd_search_term_is_no_error(moderator, app, post, query):
-    _comment(app, "Some words")
+    add_comment(app, "Some words")
     assert moderator.get(f"/moderation/?{query}").status_code == 200
 
 
 def test_search_type_post_and_tab_combine(moderator, app, post, other_post):
-    wanted = _comment(app, "Needle in the first post", Status.SPAM)
-    _comment(app, "Needle but pending")
-    _comment(app, "Needle on the other post", Status.SPAM, slug="another-post")
-    _comment(app, "Hay in spam", Status.SPAM)
+    wanted = add_comment(app, "Needle in the first post", Status.SPAM)
+    add_comment(app, "Needle but pending")
+    add_comment(app, "Needle on the other post", Status.SPAM, slug="another-post")
+    add_comment(app, "Hay in spam", Status.SPAM)
     query = {"status": "spam", "type": "comment", "post": post.id, "q": "needle"}
     assert _listed(moderator.get("/moderation/", query_string=query)) == [wanted]
 
@@ -266,13 +246,13 @@ def test_pages_do_not_overlap_or_skip(moderator, app, post):
 
 @pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "99999", "9" * 30, "１", "", "2%00"])
 def test_a_page_number_that_is_odd_or_out_of_range_is_no_error(moderator, app, post, page):
-    _comment(app, "The only comment")
+    add_comment(app, "The only comment")
     response = moderator.get(f"/moderation/?page={page}")
     assert response.status_code == 200
 
 
 def test_a_page_past_the_end_says_so_and_links_back_to_the_first(moderator, app, post):
-    _comment(app, "The only comment")
+    add_comment(app, "The only comment")
     page = moderator.get("/moderation/?status=pending&page=99999").get_data(as_text=True)
     assert "0 entries" not in page
     assert "Nothing here." in page
@@ -280,7 +260,7 @@ def test_a_page_past_the_end_says_so_and_links_back_to_the_first(moderator, app,
 
 
 def test_a_row_shows_who_where_what_when_status_and_reason(moderator, app, post):
-    entry_id = _comment(
+    entry_id = add_comment(
         app,
         "Lovely *words* here",
         name="Grace Hopper",
@@ -311,7 +291,7 @@ def test_a_linkback_row_shows_its_source(moderator, app, post):
 
 
 def test_what_readers_typed_is_escaped_in_the_queue(moderator, app, post):
-    _comment(app, "<script>alert(1)</script> <img src=x onerror=alert(2)>", name="<b>Bold</b>")
+    add_comment(app, "<script>alert(1)</script> <img src=x onerror=alert(2)>", name="<b>Bold</b>")
     page = moderator.get("/moderation/").get_data(as_text=True)
     assert "<strong>&lt;b&gt;Bold&lt;/b&gt;</strong>" in page
     assert "<script>alert(1)" not in page
@@ -331,7 +311,7 @@ class _Links(HTMLParser):
 
 
 def test_every_outside_link_in_the_queue_is_noopener_noreferrer_nofollow(moderator, app, post):
-    _comment(
+    add_comment(
         app,
         'See <a href="https://text.example/">this</a> and http://bare.example.org/page',
         website="https://author.example/",
@@ -378,7 +358,7 @@ def test_the_queue_of_ten_thousand_entries_takes_at_most_four_queries(
 
 
 def test_the_query_count_does_not_grow_with_the_queue(moderator, app, post, count_queries):
-    _comment(app, "Just one")
+    add_comment(app, "Just one")
     with count_queries() as few:
         moderator.get("/moderation/")
     _seed_many(app, post.id, 10_000)
@@ -396,11 +376,11 @@ def test_the_query_count_does_not_grow_with_the_queue(moderator, app, post, coun
 def test_the_posts_page_counts_pending_and_approved_per_post(
     moderator, app, post, other_post, which, status, count
 ):
-    _comment(app, "pending on first")
-    _comment(app, "approved on first", Status.APPROVED)
-    _comment(app, "approved on first again", Status.APPROVED)
-    _comment(app, "spam on first", Status.SPAM)
-    _comment(app, "pending on second", slug="another-post")
+    add_comment(app, "pending on first")
+    add_comment(app, "approved on first", Status.APPROVED)
+    add_comment(app, "approved on first again", Status.APPROVED)
+    add_comment(app, "spam on first", Status.SPAM)
+    add_comment(app, "pending on second", slug="another-post")
     post_id = {"first": post.id, "second": other_post.id}[which]
     page = moderator.get("/moderation/posts").get_data(as_text=True)
     assert f'href="/moderation/?status={status}&amp;post={post_id}">{count}</a>' in page
