@@ -1,0 +1,44 @@
+"""With REDIS_URL, several processes share the login-failure counts (SPEC §2)."""
+
+import uuid
+
+import pytest
+import redis
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def own_keys():
+    """A client address and username of this test's own; their Redis keys removed after."""
+    marker = uuid.uuid4().hex[:12]
+    ip = f"2001:db8:0:{marker[:4]}:{marker[4:8]}:{marker[8:]}:0:1"  # documentation range
+    yield ip, f"nobody-{marker}"
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"*{marker}*"):
+        client.delete(key)
+    client.close()
+
+
+def _fail_login(app, ip: str, username: str):
+    return app.test_client().post(
+        "/moderation/login",
+        data={"username": username, "password": "not the password"},
+        headers={"X-Forwarded-For": ip},
+    )
+
+
+def test_two_apps_on_one_redis_share_the_failed_login_count(make_app, own_keys):
+    ip, username = own_keys
+    config = {
+        "RATELIMIT_ENABLED": True,
+        "REDIS_URL": REDIS_URL,
+        "TRUSTED_PROXIES": 1,
+        "LOGIN_RATE_LIMIT": "3 per minute",
+    }
+    first, second = make_app(**config), make_app(**config)
+    assert _fail_login(first, ip, username).status_code == 401
+    assert _fail_login(second, ip, username).status_code == 401
+    # The third failure, counted across both, uses up the limit.
+    assert _fail_login(first, ip, username).status_code == 429
+    assert _fail_login(second, ip, username).status_code == 429
