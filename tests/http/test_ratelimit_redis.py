@@ -13,10 +13,12 @@ def own_keys():
     """A client address and username of this test's own; their Redis keys removed after."""
     marker = uuid.uuid4().hex[:12]
     ip = f"2001:db8:0:{marker[:4]}:{marker[4:8]}:{marker[8:]}:0:1"  # documentation range
-    yield ip, f"nobody-{marker}"
+    username = f"nobody-{marker}"
+    yield ip, username
     client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=f"*{marker}*"):
-        client.delete(key)
+    for pattern in (f"*ip:{ip}/*", f"*user:{username}/*"):
+        for key in client.scan_iter(match=pattern):
+            client.delete(key)
     client.close()
 
 
