@@ -131,3 +131,7 @@ def record(
     )
     session.add(event)
     return event
+
+
+def all_moderators(session: Session) -> list[Moderator]:
+    return list(session.scalars(select(Moderator).order_by(Moderator.username)))

@@ -355,3 +355,37 @@ def password():
                 return redirect(url_for("dashboard.queue_view"), 303)
     status = 200 if request.method == "GET" else 400
     return render_template("dashboard/password.html", form=form), status
+
+
+@bp.get("/moderators")
+@login_required
+def moderators():
+    """Administrators: the accounts, and who may log in."""
+    if not current_user.is_admin:
+        abort(403, "Only administrators manage accounts.")
+    return render_template(
+        "dashboard/moderators.html",
+        moderators=accounts.all_moderators(db.get_session()),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/moderators/<username>")
+@login_required
+def moderator_access(username: str):
+    """Administrators: disable an account (its sessions end at once) or enable it again."""
+    if not current_user.is_admin:
+        abort(403, "Only administrators manage accounts.")
+    _checked(ActionForm())
+    disable = request.form.get("disabled") == "1"
+    if disable and username.lower() == current_user.username.lower():
+        abort(400, "You cannot disable your own account.")
+    dbs = db.get_session()
+    try:
+        moderator = accounts.set_disabled(dbs, username, disable)
+    except services.NotFound:
+        abort(404)
+    accounts.record(dbs, _actor(), "disable" if disable else "enable", (), moderator.username)
+    dbs.commit()
+    flash(f"{moderator.username} {'disabled' if disable else 'enabled'}.")
+    return redirect(url_for("dashboard.moderators"), 303)
