@@ -69,26 +69,20 @@ def _checked(form: ActionForm) -> None:
         abort(400, "The form had expired. Please go back, reload and try again.")
 
 
-def _refused(message: str):
-    """Answer an action that was not carried out: JSON 400, or a redirect back and a message."""
+def _done(message: str, status: Status | None = None, code: int = 200):
+    """Answer an action: JSON for the page's script, else a redirect back and a message."""
     if request.accept_mimetypes.best == "application/json":
-        return jsonify(
-            message=message, status=None, counts=moderating.status_counts(db.get_session())
-        ), 400
-    flash(message)
-    return redirect(_back(), 303)
-
-
-def _done(message: str, status: Status | None = None):
-    """Answer an action: JSON for the page's script, else a redirect back."""
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify(
-            message=message,
-            status=status.value if status else None,
-            counts=moderating.status_counts(db.get_session()),
+        counts = moderating.status_counts(db.get_session())
+        return jsonify(message=message, status=status.value if status else None, counts=counts), (
+            code
         )
     flash(message)
     return redirect(_back(), 303)
+
+
+def _refused(message: str):
+    """Answer an action that was not carried out (JSON clients get a 400)."""
+    return _done(message, code=400)
 
 
 @bp.route("/login", methods=["GET", "POST"])
