@@ -1,7 +1,11 @@
 """Test helpers shared by the HTTP and browser tests."""
 
+from datetime import timedelta
+
+from sqlalchemy import insert
+
 from moderation import db, services
-from moderation.models import Entry, Status
+from moderation.models import Entry, EntryType, Status, utcnow
 
 COMMENT = {
     "comment": "A thoughtful comment.",
@@ -57,3 +61,30 @@ def add_approved_comment(app, post, text: str = "An approved comment.", **fields
     entry_id = add_comment(app, text, Status.APPROVED, post.slug, **fields)
     with app.app_context():
         return db.get_session().get(Entry, entry_id)
+
+
+def seed_many(app, post_id: int, count: int, status: Status = Status.PENDING) -> list[int]:
+    """Volume seeding: one bulk INSERT in one transaction, newest first by number."""
+    now = utcnow()
+    rows = [
+        {
+            "post_id": post_id,
+            "type": EntryType.COMMENT,
+            "status": status,
+            "reason": "seeded",
+            "author": f"Seeded Reader {number}",
+            "email": f"reader{number}@example.net",
+            "website": f"https://reader{number}.example/",
+            "body": f"Seeded comment {number}",
+            "body_html": f"<p>Seeded comment {number}</p>",
+            "ip_address": "192.0.2.200",
+            "created": now - timedelta(seconds=number),
+            "updated": now,
+        }
+        for number in range(count)
+    ]
+    with app.app_context():
+        session = db.get_session()
+        ids = list(session.scalars(insert(Entry).returning(Entry.id), rows))
+        session.commit()
+        return ids

@@ -137,6 +137,20 @@ def seed_thread(app, post) -> None:
     )
 
 
+def watch_for_csp(page) -> list[str]:
+    """Collect console messages and page errors; record CSP violation events in the page."""
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+    # Registered by Playwright before any page script, so the CSP does not block it.
+    page.add_init_script(
+        "window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation', event =>"
+        " window.__violations.push(event.violatedDirective + ' ' + event.blockedURI));"
+    )
+    return messages
+
+
 def screenshot(page, tmp_path: Path, name: str) -> Path:
     """Save a full-page screenshot; with SCREENSHOT_DIR set, keep a copy there for a person."""
     path = tmp_path / name
@@ -190,15 +204,7 @@ def test_post_page_loads_without_content_security_policy_violations(
 ):
     seed_thread(app, post)
     page = new_context(java_script_enabled=True).new_page()
-    messages = []
-    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
-    # Registered by Playwright before any page script, so the CSP does not block it.
-    page.add_init_script(
-        "window.__violations = [];"
-        "document.addEventListener('securitypolicyviolation', event =>"
-        " window.__violations.push(event.violatedDirective + ' ' + event.blockedURI));"
-    )
+    messages = watch_for_csp(page)
 
     response = page.goto(post_url(live_server))
     page.wait_for_load_state("networkidle")

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.test_comment_form import CSP_VIOLATION, post_url, screenshot
+from tests.browser.test_comment_form import CSP_VIOLATION, post_url, screenshot, watch_for_csp
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
 from tests.helpers import entries, submit
 
@@ -47,20 +47,6 @@ def count(page, tab: str):
 
 def statuses(app) -> dict[str, str]:
     return {entry.body: entry.status for entry in entries(app)}
-
-
-def watch_for_csp(page) -> list[str]:
-    """Collect console messages and page errors; record CSP violation events in the page."""
-    messages: list[str] = []
-    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
-    # Registered by Playwright before any page script, so the CSP does not block it.
-    page.add_init_script(
-        "window.__violations = [];"
-        "document.addEventListener('securitypolicyviolation', event =>"
-        " window.__violations.push(event.violatedDirective + ' ' + event.blockedURI));"
-    )
-    return messages
 
 
 def test_moderator_approves_one_and_bulk_spams_the_other_and_readers_see_only_the_approved(

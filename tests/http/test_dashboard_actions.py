@@ -2,16 +2,15 @@
 
 import html
 import re
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from moderation import accounts, db
-from moderation.models import AuditEvent, Entry, EntryType, Post, Status, utcnow
+from moderation.models import AuditEvent, Entry, EntryType, Post, Status
 from moderation.moderating import status_counts
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
-from tests.helpers import add_comment
+from tests.helpers import add_comment, seed_many
 
 PENDING, APPROVED, SPAM, TRASH = Status.PENDING, Status.APPROVED, Status.SPAM, Status.TRASH
 GONE = None
@@ -28,30 +27,6 @@ EDIT = {
 
 def _comments(app, status: Status, count: int) -> list[int]:
     return [add_comment(app, f"{status} words {number}", status) for number in range(count)]
-
-
-def _seed_many(app, post_id: int, count: int) -> list[int]:
-    """Volume seeding: one bulk INSERT in one transaction; return the new ids."""
-    now = utcnow()
-    rows = [
-        {
-            "post_id": post_id,
-            "type": EntryType.COMMENT,
-            "status": PENDING,
-            "reason": "seeded",
-            "author": f"Seeded Reader {number}",
-            "body": f"Seeded words {number}",
-            "body_html": f"<p>Seeded words {number}</p>",
-            "created": now - timedelta(seconds=number),
-            "updated": now,
-        }
-        for number in range(count)
-    ]
-    with app.app_context():
-        session = db.get_session()
-        ids = list(session.scalars(insert(Entry).returning(Entry.id), rows))
-        session.commit()
-        return ids
 
 
 def _statuses(app, ids) -> list[Status | None]:
@@ -281,7 +256,7 @@ FROM_PENDING = {action: after for action, before, after in MOVES if before == PE
 
 @pytest.mark.parametrize("action", ["approve", "spam", "trash"])
 def test_a_bulk_action_on_500_entries_is_one_update(moderator, app, post, count_queries, action):
-    ids = _seed_many(app, post.id, 500)
+    ids = seed_many(app, post.id, 500)
     with count_queries() as statements:
         response = moderator.post("/moderation/entries", data={"action": action, "ids": ids})
     assert response.status_code == 303
@@ -568,7 +543,7 @@ def test_every_kind_of_action_returns_to_next_only_inside_the_dashboard(
 
 
 def test_an_action_from_the_queue_returns_to_the_same_tab_filters_and_page(moderator, app, post):
-    _seed_many(app, post.id, 60)
+    seed_many(app, post.id, 60)
     here = "/moderation/?status=pending&type=comment&q=seeded&page=2"
     page = moderator.get(here).get_data(as_text=True)
     assert {html.unescape(found) for found in NEXT.findall(page)} == {here}

@@ -1,15 +1,13 @@
 """The queue page: status tabs and counts, filters, search, order, pages, what a row shows."""
 
 import re
-from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import insert
 
 from moderation import db, services
-from moderation.models import Entry, EntryType, Status, utcnow
-from tests.helpers import add_comment
+from moderation.models import EntryType, Status
+from tests.helpers import add_comment, seed_many
 
 ROW = re.compile(r'<li class="row status-\w+" id="entry-(\d+)"')
 
@@ -23,32 +21,6 @@ def _linkback(app, entry_type: EntryType, source_url: str, excerpt: str) -> int:
         )
         session.commit()
         return entry.id
-
-
-def _seed_many(app, post_id: int, count: int, status: Status = Status.PENDING) -> None:
-    """Volume seeding: one bulk INSERT in one transaction, newest first by number."""
-    now = utcnow()
-    rows = [
-        {
-            "post_id": post_id,
-            "type": EntryType.COMMENT,
-            "status": status,
-            "reason": "seeded",
-            "author": f"Seeded Reader {number}",
-            "email": f"reader{number}@example.net",
-            "website": f"https://reader{number}.example/",
-            "body": f"Seeded comment {number}",
-            "body_html": f"<p>Seeded comment {number}</p>",
-            "ip_address": "192.0.2.200",
-            "created": now - timedelta(seconds=number),
-            "updated": now,
-        }
-        for number in range(count)
-    ]
-    with app.app_context():
-        session = db.get_session()
-        session.execute(insert(Entry), rows)
-        session.commit()
 
 
 def _listed(response) -> list[int]:
@@ -219,7 +191,7 @@ def test_the_search_box_and_filters_show_what_was_asked(moderator, app, post):
 
 
 def test_fifty_entries_a_page_and_links_that_keep_the_filters(moderator, app, post):
-    _seed_many(app, post.id, 120)
+    seed_many(app, post.id, 120)
     query = {"status": "pending", "q": "seeded"}
     first = moderator.get("/moderation/", query_string=query)
     page = first.get_data(as_text=True)
@@ -238,7 +210,7 @@ def test_fifty_entries_a_page_and_links_that_keep_the_filters(moderator, app, po
 
 
 def test_pages_do_not_overlap_or_skip(moderator, app, post):
-    _seed_many(app, post.id, 120)
+    seed_many(app, post.id, 120)
     pages = [_listed(moderator.get(f"/moderation/?page={number}")) for number in (1, 2, 3)]
     every = sum(pages, [])
     assert len(every) == len(set(every)) == 120
@@ -349,8 +321,8 @@ def test_an_empty_queue_says_nothing_is_there(moderator, post):
 def test_the_queue_of_ten_thousand_entries_takes_at_most_four_queries(
     moderator, app, post, other_post, count_queries, query
 ):
-    _seed_many(app, post.id, 5_000)
-    _seed_many(app, other_post.id, 5_000, Status.APPROVED)
+    seed_many(app, post.id, 5_000)
+    seed_many(app, other_post.id, 5_000, Status.APPROVED)
     with count_queries() as statements:
         response = moderator.get(f"/moderation/{query}")
     assert response.status_code == 200
@@ -361,7 +333,7 @@ def test_the_query_count_does_not_grow_with_the_queue(moderator, app, post, coun
     add_comment(app, "Just one")
     with count_queries() as few:
         moderator.get("/moderation/")
-    _seed_many(app, post.id, 10_000)
+    seed_many(app, post.id, 10_000)
     with count_queries() as many:
         page = moderator.get("/moderation/").get_data(as_text=True)
     assert "10001 entries, page 1 of 201." in page
