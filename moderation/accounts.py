@@ -73,17 +73,35 @@ def find_moderator(session: Session, username: str) -> Moderator | None:
     )
 
 
-def authenticate(session: Session, username: str, password: str) -> Moderator | None:
-    """The moderator with that username and password, if active; None otherwise.
+def _verified(moderator: Moderator | None, password: str) -> bool:
+    """One password hash checked whatever the case: unknown user, wrong password, disabled."""
+    hashed = moderator.password_hash if moderator is not None else _DECOY_HASH
+    return (
+        check_password_hash(hashed, password) and moderator is not None and not moderator.disabled
+    )
 
-    Unknown user, wrong password and disabled account look the same to the caller's
-    caller: one answer for all, and one password hash checked in each case.
+
+def authenticate(session: Session, username: str, password: str) -> Moderator | None:
+    """The moderator with that username and password, if active; None otherwise."""
+    moderator = find_moderator(session, username) if username else None
+    return moderator if _verified(moderator, password) else None
+
+
+def log_in(session: Session, username: str, password: str, ip_address: str) -> Moderator | None:
+    """Check a login and write it to the audit log, whether it succeeded or not.
+
+    Unknown user, wrong password and disabled account give the same None.
     """
     moderator = find_moderator(session, username) if username else None
-    hashed = moderator.password_hash if moderator is not None else _DECOY_HASH
-    if not check_password_hash(hashed, password) or moderator is None or moderator.disabled:
+    if not _verified(moderator, password):
+        if moderator is None:
+            actor = Actor(None, "(unknown)", ip_address)
+        else:
+            actor = Actor(moderator.id, moderator.username, ip_address)
+        record(session, actor, "login-failed")
         return None
     moderator.last_login = utcnow()
+    record(session, Actor(moderator.id, moderator.username, ip_address), "login")
     return moderator
 
 

@@ -98,26 +98,16 @@ def login():
     if ratelimit.over_limit(limit, "login-failure", *keys):
         return render_template("dashboard/login.html", form=form, error=TOO_MANY_LOGINS), 429
     dbs = db.get_session()
-    moderator = accounts.authenticate(dbs, form.username.data, form.password.data)
+    moderator = accounts.log_in(
+        dbs, form.username.data, form.password.data, request.remote_addr or ""
+    )
+    dbs.commit()
     if moderator is None:
-        known = accounts.find_moderator(dbs, form.username.data)
-        accounts.record(
-            dbs,
-            accounts.Actor(
-                known.id if known else None,
-                known.username if known else "(unknown)",
-                request.remote_addr or "",
-            ),
-            "login-failed",
-        )
-        dbs.commit()
         if ratelimit.hit(limit, "login-failure", *keys):
             return render_template("dashboard/login.html", form=form, error=TOO_MANY_LOGINS), 429
         return render_template("dashboard/login.html", form=form, error=WRONG_LOGIN), 401
     session.clear()  # a fresh session (and CSRF token) for the logged-in moderator
     login_user(moderator)
-    accounts.record(dbs, _actor(), "login")
-    dbs.commit()
     return redirect(url_for("dashboard.queue_view"), 303)
 
 
@@ -133,18 +123,23 @@ def logout():
     return redirect(url_for("dashboard.login"), 303)
 
 
+def _page_number() -> int:
+    """The ?page= of a listing: a whole number from 1, anything else is page 1."""
+    page = request.args.get("page", "1")
+    return int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1
+
+
 def _queue_filter() -> moderating.QueueFilter:
     args = request.args
     tab = args.get("status", "all")
     entry_type = args.get("type", "")
-    page = args.get("page", "1")
     return moderating.QueueFilter(
         tab=tab if tab in moderating.TABS else "all",
         entry_type=EntryType(entry_type) if entry_type in set(EntryType) else None,
         post_id=entry_id(args.get("post")),
         # PostgreSQL text holds no NUL: such a search could match nothing anyway.
         search=args.get("q", "").replace("\x00", "").strip()[:200],
-        page=int(page) if page.isascii() and page.isdigit() and int(page) < 10**6 else 1,
+        page=_page_number(),
     )
 
 
@@ -320,8 +315,7 @@ def post_settings(post_id: int):
 @login_required
 def audit():
     """Who did what, when, from where."""
-    page = request.args.get("page", "1")
-    number = int(page) if page.isascii() and page.isdigit() and int(page) < 10**6 else 1
+    number = _page_number()
     events, more = moderating.audit_events(db.get_session(), number)
     return render_template("dashboard/audit.html", events=events, page=number, more=more)
 
