@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from moderation import accounts, create_app, db, services
 from moderation.models import Base
+from tests.sources import source_server  # noqa: F401 (a fixture: sources for linkback tests)
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -162,7 +163,7 @@ def count_queries(app) -> Callable:
 def live_server(app) -> Iterator[str]:
     """The app served over real HTTP on 127.0.0.1 by a threaded server; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
