@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, config, dashboard, db, errors, public, ratelimit, security
+from .linkback import views as linkback
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -32,6 +33,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     ratelimit.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(linkback.bp)
+    csrf.exempt(linkback.bp)  # §3: protocols, not forms
     dashboard.init_app(app)
     cli.init_app(app)
     return app

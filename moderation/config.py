@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "LINKBACK_FETCH_TIMEOUT": 10.0,
     "LINKBACK_MAX_BYTES": 1_048_576,
     "LINKBACK_MAX_REDIRECTS": 5,
+    "LINKBACK_RATE_LIMIT": "20 per minute",  # per caller IP and per source host
     "REDIS_URL": None,
     "TRUSTED_PROXIES": 0,
     "RATELIMIT_ENABLED": True,
@@ -73,6 +74,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "LINKBACK_FETCH_TIMEOUT": _seconds,
     "LINKBACK_MAX_BYTES": _count,
     "LINKBACK_MAX_REDIRECTS": _count,
+    "LINKBACK_RATE_LIMIT": _rate_limit,
     "REDIS_URL": _text,
     "TRUSTED_PROXIES": _count,
     "RATELIMIT_ENABLED": _boolean,

@@ -104,6 +104,8 @@ class Entry(Base):
         Index("ix_entries_post_status_created", "post_id", "status", "created"),
         # The queue: one status, newest first.
         Index("ix_entries_status_created", "status", "created"),
+        # One linkback per source, type and post (§3: a repeat is fault 48 or an update).
+        Index("uq_entries_post_type_source", "post_id", "type", "source_url", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

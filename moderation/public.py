@@ -14,7 +14,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
-from . import cookies, db, identicon, services
+from . import cookies, db, identicon, services, site
 from .forms import CommentForm, entry_id
 from .fragments import FragmentCache, RenderedThread
 from .models import Post
@@ -94,6 +94,7 @@ def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = 
     """Render the post page around the given form, with the reader's own pending entries."""
     own_ids = cookies.own_entry_ids()
     thread = _rendered_thread(post, own_ids)
+    pingback_url = site.absolute_url("linkback.xmlrpc_endpoint")
     replying_to = thread.reply_authors.get(entry_id(form.parent.data))
     if replying_to is None and status == 200:
         form.parent.data = ""
@@ -105,9 +106,11 @@ def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = 
             form=form,
             replying_to=replying_to,
             notice=notice,
+            pingback_url=pingback_url,
         ),
         status,
     )
+    response.headers["X-Pingback"] = pingback_url  # discovery, Pingback 1.0 §2
     if own_ids or form.email.data:
         # Only this reader may see their pending comment or their own details (§3).
         response.headers["Cache-Control"] = "private, no-store"

@@ -21,6 +21,7 @@ from .models import (
     TITLE_MAX_CHARS,
     URL_MAX_CHARS,
     USER_AGENT_MAX_CHARS,
+    WEBSITE_MAX_BYTES,
     Entry,
     EntryType,
     Post,
@@ -336,6 +337,7 @@ def record_linkback(
     source_title: str,
     excerpt: str,
     ip_address: str = "",
+    user_agent: str = "",
 ) -> Entry:
     """Queue a verified linkback: shown as "Pingback: <title>" with its excerpt once approved."""
     entry = Entry(
@@ -344,12 +346,14 @@ def record_linkback(
         status=Status.PENDING,
         reason=HELD_FOR_MODERATOR,
         author=source_title,
-        website=source_url,
+        # The page links to source_url; website keeps it too when it fits the field's limit.
+        website=source_url if len(source_url.encode()) <= WEBSITE_MAX_BYTES else "",
         body=excerpt,
         body_html=sanitize.comment_html(excerpt),
         source_url=source_url,
         source_title=source_title,
         ip_address=ip_address,
+        user_agent=user_agent[:USER_AGENT_MAX_CHARS],
     )
     session.add(entry)
     session.flush()

@@ -1,0 +1,174 @@
+"""What a linkback's source page says: its title, its links, and the words around one.
+
+Parsed with the standard library's tolerant HTML parser. Comments and script or
+style text are not part of the page's text and hold no links (a target named only
+there is not linked to).
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+CONTEXT_CHARS = 100  # of text either side of the link text, as WordPress takes
+LINK_TEXT_MAX_CHARS = 100
+TITLE_MAX_CHARS = 245  # an author name's limit (§3)
+ELLIPSIS = "[…]"
+
+WHITESPACE = re.compile(r"\s+")
+# C0 and C1 controls, and the bidi overrides that could reorder what moderators read.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+# The attribute that carries each tag's link: §3.2.2 of Webmention reads these.
+LINK_ATTRIBUTES = {"a": "href", "img": "src", "video": "src", "audio": "src"}
+HIDDEN_TAGS = {"script", "style", "template"}
+BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str  # absolute: resolved against the page's address and its <base href>
+    tag: str
+    start: int  # where the link's text begins and ends in Document.text
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str  # whitespace collapsed; "" when the page has none
+    text: str  # the visible text, whitespace collapsed
+    links: list[Link]
+
+    def find_link(
+        self, matches: Callable[[str], bool], tags: tuple[str, ...] = ("a",)
+    ) -> Link | None:
+        """The first link of the given tags whose address `matches` accepts."""
+        return next((link for link in self.links if link.tag in tags and matches(link.url)), None)
+
+    def excerpt(self, link: Link) -> str:
+        """ "[…] up to 100 characters either side of the link text […]", as plain text."""
+        text = self.text[link.start : link.end]
+        if len(text) > LINK_TEXT_MAX_CHARS:
+            text = text[: LINK_TEXT_MAX_CHARS - 1].rstrip() + "…"
+        before = self.text[max(0, link.start - CONTEXT_CHARS) : link.start]
+        after = self.text[link.end : link.end + CONTEXT_CHARS]
+        return f"{ELLIPSIS} {(before + text + after).strip()} {ELLIPSIS}"
+
+
+def one_line(text: str, limit: int) -> str:
+    """Collapse whitespace, drop unprintable characters, and cut to `limit` characters."""
+    return WHITESPACE.sub(" ", UNPRINTABLE.sub(" ", text)).strip()[:limit].rstrip()
+
+
+def parse(html: str, page_url: str) -> Document:
+    """Read a page fetched from `page_url`."""
+    parser = _Reader(page_url)
+    try:
+        parser.feed(html)
+        parser.close()
+    except (AssertionError, AttributeError, ValueError):
+        # Old parser paths for malformed declarations can still raise; keep what was read.
+        pass
+    return parser.document()
+
+
+@dataclass
+class _OpenLink:
+    url: str
+    start: int
+
+
+@dataclass
+class _Reader(HTMLParser):
+    base_url: str
+    pieces: list[str] = field(default_factory=list)
+    length: int = 0
+    ends_with_space: bool = True
+    hidden: int = 0  # depth inside tags whose text is not shown
+    title_parts: list[str] | None = None  # collecting while inside <title>
+    title: str | None = None
+    in_svg: int = 0
+    links: list[Link] = field(default_factory=list)
+    open_anchor: _OpenLink | None = None
+    base_seen: bool = False
+
+    def __post_init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+
+    def document(self) -> Document:
+        self._close_anchor()
+        text = "".join(self.pieces)
+        return Document(one_line(self.title or "", TITLE_MAX_CHARS), text, self.links)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "title" and self.title is None and not self.in_svg:
+            self.title_parts = []
+        elif tag == "svg":
+            self.in_svg += 1
+        elif tag == "base" and not self.base_seen and values.get("href"):
+            self.base_seen = True
+            self.base_url = urljoin(self.base_url, values["href"].strip())
+        if tag in HIDDEN_TAGS:
+            self.hidden += 1
+        if tag in BLOCK_TAGS:
+            self._space()
+        attribute = LINK_ATTRIBUTES.get(tag)
+        if attribute and values.get(attribute, "").strip():
+            url = urljoin(self.base_url, values[attribute].strip())
+            if tag == "a":
+                self._close_anchor()
+                self.open_anchor = _OpenLink(url, self.length)
+            else:
+                self.links.append(Link(url, tag, self.length, self.length))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in LINK_ATTRIBUTES or tag == "a":
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title" and self.title_parts is not None:
+            self.title = "".join(self.title_parts)
+            self.title_parts = None
+        elif tag == "svg" and self.in_svg:
+            self.in_svg -= 1
+        elif tag == "a":
+            self._close_anchor()
+        if tag in HIDDEN_TAGS and self.hidden:
+            self.hidden -= 1
+        if tag in BLOCK_TAGS:
+            self._space()
+
+    def handle_data(self, data: str) -> None:
+        if self.title_parts is not None:
+            self.title_parts.append(data)
+            return
+        if self.hidden:
+            return
+        collapsed = WHITESPACE.sub(" ", data)
+        if self.ends_with_space:
+            collapsed = collapsed.lstrip(" ")
+        if collapsed:
+            self._append(collapsed)
+
+    def _space(self) -> None:
+        if not self.ends_with_space:
+            self._append(" ")
+
+    def _append(self, text: str) -> None:
+        self.pieces.append(text)
+        self.length += len(text)
+        self.ends_with_space = text.endswith(" ")
+
+    def _close_anchor(self) -> None:
+        if self.open_anchor is not None:
+            end = self.length - (1 if self.ends_with_space and self.length else 0)
+            start = min(self.open_anchor.start, end)
+            self.links.append(Link(self.open_anchor.url, "a", start, end))
+            self.open_anchor = None

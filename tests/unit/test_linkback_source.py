@@ -1,0 +1,97 @@
+"""Reading a linkback's source page: title, links and the excerpt around a link."""
+
+import pytest
+
+from moderation.linkback import source
+
+PAGE = "http://blog.example/2026/11/entry.html"
+TARGET = "http://news.example/posts/a-post/"
+
+
+def test_title_is_the_page_title_with_whitespace_collapsed():
+    html = "<title>\n  My   Blog &amp;\tFriends </title><svg><title>icon</title></svg>"
+    assert source.parse(html, PAGE).title == "My Blog & Friends"
+
+
+def test_a_long_title_is_cut_to_245_characters():
+    assert source.parse(f"<title>{'x' * 400}</title>", PAGE).title == "x" * 245
+
+
+def test_controls_and_bidi_overrides_leave_the_title():
+    assert source.parse("<title>a\x00b\u202ec</title>", PAGE).title == "a b c"
+
+
+@pytest.mark.parametrize(
+    ("href", "resolved"),
+    [
+        ("http://news.example/posts/a-post/", "http://news.example/posts/a-post/"),
+        ("//news.example/posts/a-post/", "http://news.example/posts/a-post/"),
+        ("/posts/a-post/", "http://blog.example/posts/a-post/"),
+        ("../other.html", "http://blog.example/2026/other.html"),
+        ("  other.html  ", "http://blog.example/2026/11/other.html"),
+    ],
+)
+def test_links_are_resolved_against_the_page(href, resolved):
+    document = source.parse(f'<p><a href="{href}">x</a></p>', PAGE)
+    assert [link.url for link in document.links] == [resolved]
+
+
+def test_base_href_changes_how_links_resolve():
+    html = '<head><base href="http://other.example/dir/"></head><a href="page">x</a>'
+    assert source.parse(html, PAGE).links[0].url == "http://other.example/dir/page"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        f"<p>I read {TARGET} today.</p>",
+        f'<!-- <a href="{TARGET}">hidden</a> -->',
+        f"<script>document.write('<a href=\"{TARGET}\">x</a>')</script>",
+        f'<a name="{TARGET}">an anchor, not a link</a>',
+    ],
+)
+def test_the_target_as_text_in_a_comment_or_in_script_is_no_link(html):
+    document = source.parse(html, PAGE)
+    assert document.find_link(lambda url: url == TARGET) is None
+
+
+def test_media_links_are_found_only_when_asked_for():
+    document = source.parse(f'<img src="{TARGET}"><video src="{TARGET}"></video>', PAGE)
+    assert document.find_link(lambda url: url == TARGET) is None
+    assert document.find_link(lambda url: url == TARGET, ("img",)).tag == "img"
+
+
+def test_the_excerpt_takes_100_characters_either_side_of_the_link_text():
+    before = "b" * 150
+    after = "a" * 150
+    html = f'<p>{before} <a href="{TARGET}">the <em>link</em> text</a> {after}</p>'
+    document = source.parse(html, PAGE)
+    excerpt = document.excerpt(document.find_link(lambda url: url == TARGET))
+    assert excerpt == f"[…] {'b' * 99} the link text {'a' * 99} […]"
+
+
+def test_the_excerpt_is_plain_text_from_across_tags_with_whitespace_collapsed():
+    html = (
+        "<html><head><title>T</title><style>p {color: red}</style></head><body>"
+        "<h1>Heading</h1><p>First\n\n   paragraph.</p>"
+        f'<p>See <a href="{TARGET}">this &amp; that</a>.</p><script>x()</script></body></html>'
+    )
+    document = source.parse(html, PAGE)
+    link = document.find_link(lambda url: url == TARGET)
+    assert document.excerpt(link) == "[…] Heading First paragraph. See this & that. […]"
+
+
+def test_a_very_long_link_text_is_shortened():
+    document = source.parse(f'<a href="{TARGET}">{"word " * 100}</a>', PAGE)
+    excerpt = document.excerpt(document.links[0])
+    assert len(excerpt) < 120
+    assert excerpt.endswith("… […]")
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["<![if !supportLists]>x", "<!DOCTYPE", "<a href='", "</", "<![CDATA[", "<svg><title>"],
+)
+def test_malformed_html_is_read_without_error(html):
+    document = source.parse(html, PAGE)
+    assert document.title == ""
