@@ -1,4 +1,5 @@
-"""The schema: posts and the one queue of entries (comments and linkbacks)."""
+"""The schema: posts, the one queue of entries (comments and linkbacks), the linkback
+requests waiting to be verified, and the durable job queue that verifies them."""
 
 import enum
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -64,12 +66,37 @@ class EntryType(enum.StrEnum):
     WEBMENTION = "webmention"
 
 
-def _string_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
+class MentionKind(enum.StrEnum):
+    """What a webmention's h-entry says it is (microformats2: in-reply-to, like-of...)."""
+
+    REPLY = "reply"
+    LIKE = "like"
+    REPOST = "repost"
+    BOOKMARK = "bookmark"
+    MENTION = "mention"
+
+
+class MentionState(enum.StrEnum):
+    """Where a received webmention or trackback stands, as its sender may see it."""
+
+    QUEUED = "queued"  # waiting for verification, or for a retry
+    VERIFIED = "verified"  # the source links to us: an entry waits for a moderator
+    REJECTED = "rejected"  # see the reason
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+def _string_enum(enum_class: type[enum.StrEnum], name: str, constraint: bool = True) -> Enum:
     return Enum(
         enum_class,
         name=name,
         native_enum=False,
-        create_constraint=True,
+        create_constraint=constraint,
         length=16,
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
@@ -127,6 +154,13 @@ class Entry(Base):
     )
     source_url: Mapped[str | None] = mapped_column(String(URL_MAX_CHARS))
     source_title: Mapped[str | None] = mapped_column(String(255))
+    # Webmentions marked up with h-entry: what kind, the author's photo (a Photo's key),
+    # and when the source says it was published.
+    mention_kind: Mapped[MentionKind | None] = mapped_column(
+        _string_enum(MentionKind, "mention_kind", constraint=False)
+    )
+    author_photo: Mapped[str | None] = mapped_column(String(64))
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(USER_AGENT_MAX_CHARS), default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -175,3 +209,58 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(String(1000), default="")
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Mention(Base):
+    """A webmention or trackback as received: answered at once, verified later by a job."""
+
+    __tablename__ = "mentions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # the status URL's id
+    type: Mapped[EntryType] = mapped_column(_string_enum(EntryType, "mention_type"))
+    state: Mapped[MentionState] = mapped_column(_string_enum(MentionState, "mention_state"))
+    reason: Mapped[str] = mapped_column(String(255), default="")  # shown to the sender
+    source: Mapped[str] = mapped_column(String(URL_MAX_CHARS))
+    target: Mapped[str] = mapped_column(String(URL_MAX_CHARS))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="SET NULL"), index=True
+    )
+    # What a trackback sends along; empty for webmentions.
+    title: Mapped[str] = mapped_column(String(255), default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    blog_name: Mapped[str] = mapped_column(String(255), default="")
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(USER_AGENT_MAX_CHARS), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Photo(Base):
+    """An author photo fetched once and served from here: readers never load third parties."""
+
+    __tablename__ = "photos"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the bytes
+    media_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Job(Base):
+    """One unit of background work, written before the request that asked for it answers."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_run_after", "state", "run_after"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(Integer)  # e.g. the Mention to verify
+    state: Mapped[JobState] = mapped_column(_string_enum(JobState, "job_state"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # while running
+    error: Mapped[str] = mapped_column(String(500), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
