@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import accounts, db, demo, services
+from . import accounts, db, demo, jobs, services
 from .models import MAX_ID, EntryType, Status
 
 db_cli = AppGroup("db", help="Manage the database schema.")
@@ -177,11 +177,22 @@ def _set_disabled(username: str, disabled: bool) -> None:
     click.echo(f"Moderator {moderator.username} {'disabled' if disabled else 'enabled'}.")
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run what is queued, then exit.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Work the linkback job queue: RQ with REDIS_URL, else the database directly."""
+    try:
+        jobs.work(current_app._get_current_object(), burst)
+    except jobs.QueueUnavailable as unavailable:
+        _fail(str(unavailable))
+
+
 def permalink(slug: str) -> str:
     """The post's address: absolute with SITE_URL, else a path on whatever host serves it."""
     return f"{current_app.config['SITE_URL'] or ''}/posts/{slug}/"
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, posts_cli, comments_cli, moderators_cli, load_demo):
+    for command in (db_cli, posts_cli, comments_cli, moderators_cli, load_demo, worker):
         app.cli.add_command(command)

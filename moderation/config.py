@@ -25,6 +25,13 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "COMMENT_FLOOD_SECONDS": 15,
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # The job queue (§3 Linkbacks): threads per serving process when there is no REDIS_URL.
+    "JOB_WORKERS": 2,  # 0: no pool in the app; `flask worker` runs the jobs
+    "JOB_MAX_ATTEMPTS": 5,
+    "JOB_RETRY_SECONDS": 60.0,  # the first retry's delay, doubling each attempt
+    "JOB_LEASE_SECONDS": 300.0,  # a job running longer is taken as abandoned by a dead process
+    "JOB_POLL_SECONDS": 5.0,  # how often an idle worker looks for retries that came due
+    "JOB_QUEUE_NAME": "moderation",  # the RQ queue, with REDIS_URL
     # Flask's own settings that the service fixes.
     "MAX_CONTENT_LENGTH": 1_048_576,  # a whole form post; a comment is at most 65,525 bytes
     "SESSION_COOKIE_HTTPONLY": True,
@@ -80,6 +87,12 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "RATELIMIT_ENABLED": _boolean,
     "COMMENT_FLOOD_SECONDS": _count,
     "LOGIN_RATE_LIMIT": _rate_limit,
+    "JOB_WORKERS": _count,
+    "JOB_MAX_ATTEMPTS": _count,
+    "JOB_RETRY_SECONDS": _seconds,
+    "JOB_LEASE_SECONDS": _seconds,
+    "JOB_POLL_SECONDS": _seconds,
+    "JOB_QUEUE_NAME": _text,
 }
 
 

@@ -2,17 +2,19 @@
 TEST_DATABASE_URL is set), a client, a CLI runner, a post and a live server."""
 
 import os
+import signal
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+import redis
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
-from moderation import accounts, create_app, db, services
+from moderation import accounts, create_app, db, jobs, services
 from moderation.models import Base
 from tests.sources import source_server  # noqa: F401 (a fixture: sources for linkback tests)
 
@@ -90,6 +92,7 @@ def make_app(database_url, tmp_path) -> Iterator[Callable[..., object]]:
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
             "RATELIMIT_ENABLED": False,
+            "JOB_WORKERS": 0,  # no job threads unless a test asks for them
         }
         config.update(overrides)
         app = create_app(config)
@@ -98,6 +101,8 @@ def make_app(database_url, tmp_path) -> Iterator[Callable[..., object]]:
         return app
 
     yield build
+    for app in apps:
+        jobs.stop(app)  # before the rows go: no thread works an emptied database
     if apps:
         _empty(apps[0])
     for app in apps:
@@ -198,3 +203,22 @@ def moderator(app):
     )
     assert response.status_code == 303, response.get_data(as_text=True)
     return client
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def rq_queue() -> Iterator[str]:
+    """A queue name of this test's own. After the test, every Redis key named after it is
+    removed, and the signal handlers the RQ worker installed are put back."""
+    name = f"moderation-test-{uuid.uuid4().hex[:12]}"
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield name
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"*{name}*"):
+        client.delete(key)
+    client.srem("rq:queues", f"rq:queue:{name}")
+    client.close()
