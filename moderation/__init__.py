@@ -7,7 +7,8 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, dashboard, db, errors, public, ratelimit, security
+from . import cli, config, dashboard, db, errors, jobs, public, ratelimit, security
+from .linkback import mentions
 from .linkback import views as linkback
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
+    jobs.init_app(app, {mentions.VERIFY: mentions.KIND})
     csrf.init_app(app)
     security.init_app(app)
     errors.init_app(app)

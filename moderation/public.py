@@ -17,6 +17,7 @@ from markupsafe import Markup
 from . import cookies, db, identicon, services, site
 from .forms import CommentForm, entry_id
 from .fragments import FragmentCache, RenderedThread
+from .linkback import photos
 from .models import Post
 
 bp = Blueprint("public", __name__)
@@ -94,7 +95,12 @@ def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = 
     """Render the post page around the given form, with the reader's own pending entries."""
     own_ids = cookies.own_entry_ids()
     thread = _rendered_thread(post, own_ids)
-    pingback_url = site.absolute_url("linkback.xmlrpc_endpoint")
+    discovery = {
+        "pingback": site.absolute_url("linkback.xmlrpc_endpoint"),
+        "webmention": site.absolute_url("linkback.receive_webmention"),
+        "trackback": site.absolute_url("linkback.receive_trackback", slug=post.slug),
+        "permalink": post.url or site.absolute_url("public.post", slug=post.slug),
+    }
     replying_to = thread.reply_authors.get(entry_id(form.parent.data))
     if replying_to is None and status == 200:
         form.parent.data = ""
@@ -106,11 +112,13 @@ def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = 
             form=form,
             replying_to=replying_to,
             notice=notice,
-            pingback_url=pingback_url,
+            discovery=discovery,
         ),
         status,
     )
-    response.headers["X-Pingback"] = pingback_url  # discovery, Pingback 1.0 §2
+    # Discovery: Pingback 1.0 §2 and Webmention §3.1.2.
+    response.headers["X-Pingback"] = discovery["pingback"]
+    response.headers["Link"] = f'<{discovery["webmention"]}>; rel="webmention"'
     if own_ids or form.email.data:
         # Only this reader may see their pending comment or their own details (§3).
         response.headers["Cache-Control"] = "private, no-store"
@@ -133,7 +141,9 @@ def _rendered_thread(post: Post, own_ids: set[int]) -> RenderedThread:
             render_template(
                 "public/_entries.html",
                 entries=thread.entries,
+                reactions=thread.reactions,
                 post_url=url_for("public.post", slug=post.slug),
+                photos=url_for("public.photo", key="_")[:-1],
                 avatars=url_for("public.avatar", name="_")[: -len("_.svg")],
             )
         ),
@@ -154,6 +164,19 @@ def avatar(name: str):
     response = make_response(drawing)
     response.content_type = "image/svg+xml"
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@bp.get("/photos/<key>")
+def photo(key: str):
+    """Serve a webmention author's photo, fetched once from its source (never hotlinked)."""
+    stored = photos.find(db.get_session(), key)
+    if stored is None:
+        abort(404)
+    response = make_response(stored.data)
+    response.content_type = stored.media_type
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 

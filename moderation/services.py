@@ -7,7 +7,7 @@ domain errors below, which entry points translate (HTTP status, exit code).
 import re
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ from .models import (
     WEBSITE_MAX_BYTES,
     Entry,
     EntryType,
+    MentionKind,
     Post,
     Status,
     utcnow,
@@ -32,6 +33,7 @@ from .models import (
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HELD_FOR_MODERATOR = "held for a moderator"
 MAX_VISIBLE_DEPTH = 5  # replies deeper than this are drawn at this indent
+REACTIONS = (MentionKind.LIKE, MentionKind.REPOST)  # shown as a row of avatars
 
 
 class ServiceError(Exception):
@@ -83,16 +85,32 @@ class PublicEntry:
     pending: bool
     replyable: bool
     by_moderator: bool
+    source: str = ""  # a linkback's source page
+    mention_kind: MentionKind | None = None  # a webmention's h-entry kind
+    photo: str | None = None  # a webmention author's stored photo (Photo key)
 
     @property
     def anchor(self) -> str:
         return f"comment-{self.id}"
+
+    @property
+    def label(self) -> str:
+        """How a linkback is introduced: "Pingback", "Trackback", "Mention", "Bookmark"."""
+        if self.type == EntryType.WEBMENTION:
+            return "Bookmark" if self.mention_kind == MentionKind.BOOKMARK else "Mention"
+        return self.type.value.capitalize()
+
+    @property
+    def is_reply(self) -> bool:
+        """Shown as a comment: a reader's comment, or a webmention marked as a reply."""
+        return self.type == EntryType.COMMENT or self.mention_kind == MentionKind.REPLY
 
 
 @dataclass(frozen=True)
 class Thread:
     entries: list[PublicEntry]  # in reading order, replies after their parent
     approved_count: int
+    reactions: list[PublicEntry] = field(default_factory=list)  # likes and reposts, compact
 
 
 @dataclass(frozen=True)
@@ -229,13 +247,22 @@ def post_thread(
             Entry.body_html,
             Entry.created,
             Entry.moderator_id,
+            Entry.mention_kind,
+            Entry.author_photo,
         )
         .where(Entry.post_id == post.id, visible)
         .order_by(Entry.created, Entry.id)
     ).all()
+    reactions = [
+        _public_entry(row, 0, avatar_key)
+        for row in rows
+        if row.mention_kind in REACTIONS and row.status == Status.APPROVED
+    ]
     shown = {row.id for row in rows}
     children: dict[int | None, list] = defaultdict(list)
     for row in rows:
+        if row.mention_kind in REACTIONS:
+            continue
         # A reply whose parent is not shown (moved to trash, say) stands on its own.
         children[row.parent_id if row.parent_id in shown else None].append(row)
 
@@ -246,7 +273,7 @@ def post_thread(
         entries.append(_public_entry(row, depth, avatar_key))
         stack.extend((child, depth + 1) for child in reversed(children[row.id]))
     approved = sum(1 for row in rows if row.status == Status.APPROVED)
-    return Thread(entries=entries, approved_count=approved)
+    return Thread(entries=entries, approved_count=approved, reactions=reactions)
 
 
 def thread_version(session: Session, post: Post) -> tuple:
@@ -262,6 +289,9 @@ def _public_entry(row, depth: int, avatar_key: bytes) -> PublicEntry:
     if row.type == EntryType.COMMENT:
         seed = row.email or row.author
         website = row.website
+    elif row.mention_kind is not None:  # an h-entry: the author's own address first
+        seed = row.website or row.source_url or row.author
+        website = row.website or row.source_url
     else:
         seed = row.source_url or row.author
         website = row.source_url or row.website
@@ -277,6 +307,9 @@ def _public_entry(row, depth: int, avatar_key: bytes) -> PublicEntry:
         pending=row.status == Status.PENDING,
         replyable=row.status == Status.APPROVED and row.type == EntryType.COMMENT,
         by_moderator=row.moderator_id is not None,
+        source=row.source_url or "",
+        mention_kind=row.mention_kind,
+        photo=row.author_photo,
     )
 
 
@@ -329,6 +362,12 @@ def post_slugs(session: Session, post_ids: Collection[int]) -> dict[int, str]:
     return dict(session.execute(select(Post.id, Post.slug).where(Post.id.in_(post_ids))).all())
 
 
+def fitting_website(url: str) -> str:
+    """A linkback's link for the website field, or "" when longer than the field holds
+    (pages then link to its source_url, which holds up to 2,000 bytes)."""
+    return url if len(url.encode()) <= WEBSITE_MAX_BYTES else ""
+
+
 def record_linkback(
     session: Session,
     post: Post,
@@ -338,22 +377,30 @@ def record_linkback(
     excerpt: str,
     ip_address: str = "",
     user_agent: str = "",
+    *,
+    reason: str = HELD_FOR_MODERATOR,
+    website: str | None = None,
+    **mention_fields,
 ) -> Entry:
-    """Queue a verified linkback: shown as "Pingback: <title>" with its excerpt once approved."""
+    """Queue a verified linkback: shown as "Pingback: <title>" with its excerpt once approved.
+
+    `website` is where the author's name links (a webmention's h-card URL); the source URL
+    by default. `mention_fields` are a webmention's mention_kind, author_photo, published.
+    """
     entry = Entry(
         post_id=post.id,
         type=entry_type,
         status=Status.PENDING,
-        reason=HELD_FOR_MODERATOR,
+        reason=reason,
         author=source_title,
-        # The page links to source_url; website keeps it too when it fits the field's limit.
-        website=source_url if len(source_url.encode()) <= WEBSITE_MAX_BYTES else "",
+        website=fitting_website(source_url if website is None else website),
         body=excerpt,
         body_html=sanitize.comment_html(excerpt),
         source_url=source_url,
         source_title=source_title,
         ip_address=ip_address,
         user_agent=user_agent[:USER_AGENT_MAX_CHARS],
+        **mention_fields,
     )
     session.add(entry)
     session.flush()

@@ -82,13 +82,13 @@ def ping(
     return f"Pingback from {source} to {target} registered; it awaits moderation."
 
 
-def is_registered(session: Session, post: Post, source: str) -> bool:
-    """A pingback from this source to this post exists, whatever its status (fault 48)."""
+def is_registered(
+    session: Session, post: Post, source: str, entry_type: EntryType = EntryType.PINGBACK
+) -> bool:
+    """A linkback of this type from this source to this post exists, whatever its status."""
     found = session.scalar(
         select(Entry.id).where(
-            Entry.post_id == post.id,
-            Entry.type == EntryType.PINGBACK,
-            Entry.source_url == source,
+            Entry.post_id == post.id, Entry.type == entry_type, Entry.source_url == source
         )
     )
     return found is not None

@@ -1,11 +1,12 @@
 """The linkback receivers: protocols, not forms, so the one CSRF-exempt blueprint (§3)."""
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from .. import db, fetch, ratelimit, site
-from . import pingback, xmlrpc
-from .targets import Site, hostname
+from .. import db, fetch, ratelimit, services, site
+from ..models import EntryType
+from . import mentions, pingback, trackback, webmention, xmlrpc
+from .targets import Site, hostname, is_web_url, without_fragment
 
 MAX_BODY_BYTES = 64 * 1024  # §3: linkback request bodies, 413 beyond
 METHODS = ["pingback.ping", "pingback.extensions.getPingbacks", "system.listMethods"]
@@ -16,8 +17,7 @@ bp = Blueprint("linkback", __name__)
 @bp.post("/xmlrpc")
 def xmlrpc_endpoint():
     """Answer an XML-RPC call: pingback.ping, getPingbacks or listMethods."""
-    request.max_content_length = MAX_BODY_BYTES
-    body = request.get_data(cache=False)  # 413 past the cap
+    body = _capped_body()
     try:
         result = _dispatch(xmlrpc.parse_call(body))
     except xmlrpc.Fault as fault:
@@ -37,8 +37,11 @@ def _dispatch(call: xmlrpc.Call):
         (target,) = _expect_strings(call, 1)
         return pingback.approved_sources(session, pingback.target_post(session, _site(), target))
     source, target = _expect_strings(call, 2)
-    _check_rate(source)
-    caller = pingback.Caller(request.remote_addr or "", request.user_agent.string)
+    if _flooding(source):
+        raise xmlrpc.Fault(
+            pingback.ACCESS_DENIED, "Too many pingbacks from this address or source; try later."
+        )
+    caller = _caller()
     limits = fetch.Limits.from_config(current_app.config)
     try:
         answer = pingback.ping(session, _site(), limits, source.strip(), target.strip(), caller)
@@ -54,19 +57,103 @@ def _expect_strings(call: xmlrpc.Call, count: int) -> list[str]:
     return call.params
 
 
-def _check_rate(source: str) -> None:
-    """Fault 49 past the limit per caller IP or per source host (counted for every ping)."""
+@bp.post("/webmention")
+def receive_webmention():
+    """Take a webmention: checked now, recorded, answered 201; verified by a job (§3)."""
+    request.max_content_length = MAX_BODY_BYTES
+    source = request.form.get("source", "").strip()
+    target = request.form.get("target", "").strip()
+    if _flooding(source):
+        return _text("Too many webmentions from this address or source; try again later.", 429)
+    session = db.get_session()
+    try:
+        post = webmention.check_request(session, _site(), source, target)
+    except services.Refused as refused:
+        return _text(refused.message, 400)
+    mention = mentions.record(
+        session, post, EntryType.WEBMENTION, without_fragment(source), target, _caller()
+    )
+    session.commit()
+    status_url = site.absolute_url("linkback.webmention_status", token=mention.token)
+    response = _text(f"Accepted. Where it stands: {status_url}", 201)
+    response.headers["Location"] = status_url
+    return response
+
+
+@bp.get("/webmention/<token>")
+def webmention_status(token: str):
+    """Tell a sender where its webmention stands: queued, verified, or rejected and why."""
+    mention = mentions.find(db.get_session(), token)
+    response = jsonify(
+        status=mention.state.value,
+        summary=mentions.status_text(mention),
+        source=mention.source,
+        target=mention.target,
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.post("/posts/<slug>/trackback")
+def receive_trackback(slug: str):
+    """Take a TrackBack 1.2 ping: queued at once, its source verified by a job."""
+    body = _capped_body()
+    session = db.get_session()
+    try:
+        post = services.get_post(session, slug)
+    except services.NotFound:
+        return _trackback_answer("There is no post at this address.", 404)
+    try:
+        ping = trackback.parse_ping(body, request.content_type or "")
+    except trackback.TrackbackError as error:
+        return _trackback_answer(str(error))
+    if not is_web_url(ping.url):
+        return _trackback_answer("The url parameter must be an absolute http or https URL.")
+    if not post.pings_open:
+        return _trackback_answer("Sorry, trackbacks are closed for this item.")
+    if _flooding(ping.url):
+        return _trackback_answer("Too many trackbacks from this address or source.", 429)
+    source = without_fragment(ping.url)
+    if pingback.is_registered(session, post, source, EntryType.TRACKBACK):
+        return _trackback_answer("We already have a ping from that URL for this post.")
+    target = post.url or site.absolute_url("public.post", slug=post.slug)
+    try:
+        mentions.receive_trackback(session, post, source, target, _caller(), ping)
+        session.commit()
+    except IntegrityError:  # the same trackback, registered by a request running alongside
+        return _trackback_answer("We already have a ping from that URL for this post.")
+    return _trackback_answer(None)
+
+
+def _capped_body() -> bytes:
+    request.max_content_length = MAX_BODY_BYTES
+    return request.get_data(cache=False)  # 413 past the cap
+
+
+def _caller() -> pingback.Caller:
+    return pingback.Caller(request.remote_addr or "", request.user_agent.string)
+
+
+def _flooding(source: str) -> bool:
+    """Past the limit per caller IP or per source host; each request counts (§3 abuse limits)."""
     limit = current_app.config["LINKBACK_RATE_LIMIT"]
     counted = [
         ("linkback-caller", request.remote_addr or ""),
         ("linkback-source", hostname(source)),
     ]
     if any(ratelimit.over_limit(limit, scope, key) for scope, key in counted):
-        raise xmlrpc.Fault(
-            pingback.ACCESS_DENIED, "Too many pingbacks from this address or source; try later."
-        )
+        return True
     for scope, key in counted:
         ratelimit.hit(limit, scope, key)
+    return False
+
+
+def _text(message: str, status: int) -> Response:
+    return Response(message + "\n", status, content_type="text/plain; charset=utf-8")
+
+
+def _trackback_answer(error: str | None, status: int = 200) -> Response:
+    return Response(trackback.response(error), status, content_type="text/xml; charset=utf-8")
 
 
 def _site() -> Site:
