@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from . import accounts, db, moderating, ratelimit, services
+from . import accounts, db, discussion, moderating, ratelimit, services
 from .forms import (
     ActionForm,
     EditForm,
@@ -25,6 +25,7 @@ from .forms import (
     PasswordForm,
     PostSettingsForm,
     ReplyForm,
+    SettingsForm,
     entry_id,
 )
 from .models import MAX_ID, EntryType, Status
@@ -133,33 +134,40 @@ def _queue_filter() -> moderating.QueueFilter:
     args = request.args
     tab = args.get("status", "all")
     entry_type = args.get("type", "")
+    rule = args.get("rule", "")
     return moderating.QueueFilter(
         tab=tab if tab in moderating.TABS else "all",
         entry_type=EntryType(entry_type) if entry_type in set(EntryType) else None,
         post_id=entry_id(args.get("post")),
         # PostgreSQL text holds no NUL: such a search could match nothing anyway.
         search=args.get("q", "").replace("\x00", "").strip()[:200],
+        rule=rule if rule in moderating.RULES else "",
         page=_page_number(),
     )
+
+
+def _queue_params(wanted: moderating.QueueFilter, **changes: str) -> dict[str, object]:
+    """The query string of a queue view, in one order, without empty values."""
+    fields = {
+        "status": wanted.tab,
+        "type": wanted.entry_type.value if wanted.entry_type else "",
+        "post": wanted.post_id or "",
+        "rule": wanted.rule,
+        "q": wanted.search,
+        **changes,
+    }
+    return {key: value for key, value in fields.items() if value and value != "all"}
 
 
 @bp.get("/")
 @login_required
 def queue_view():
-    """The queue: status tabs with counts, filters, search, 50 entries a page."""
+    """The queue: status tabs with counts, filters (type, post, rule), search, 50 a page."""
     wanted = _queue_filter()
     dbs = db.get_session()
     page = moderating.queue_page(dbs, wanted)
-    params = {
-        key: value
-        for key, value in (
-            ("status", wanted.tab),
-            ("type", wanted.entry_type.value if wanted.entry_type else ""),
-            ("post", wanted.post_id or ""),
-            ("q", wanted.search),
-        )
-        if value and value != "all"
-    }
+    params = _queue_params(wanted)
+    queue_url = url_for("dashboard.queue_view")
     return render_template(
         "dashboard/queue.html",
         wanted=wanted,
@@ -168,11 +176,12 @@ def queue_view():
         posts=moderating.post_choices(dbs),
         tabs=moderating.TABS,
         types=list(EntryType),
+        rules=[(rule, moderating.RULE_LABELS.get(rule, rule)) for rule in moderating.RULES],
+        blockable=moderating.BLOCKABLE,
         params=params,
         here=request.full_path.rstrip("?"),
-        page_url=lambda number: (
-            url_for("dashboard.queue_view") + "?" + urlencode({**params, "page": number})
-        ),
+        page_url=lambda number: queue_url + "?" + urlencode({**params, "page": number}),
+        rule_url=lambda rule: queue_url + "?" + urlencode(_queue_params(wanted, rule=rule)),
         form=ActionForm(),
     )
 
@@ -187,6 +196,30 @@ def act(entry_id: int, action: str):
     moved = moderating.moderate(dbs, _actor(), [entry_id], chosen)
     dbs.commit()
     return _done(_moved_message(chosen, moved), moderating.ACTIONS[chosen][1])
+
+
+@bp.post(f"/entries/<{ID}:entry_id>/block")
+@login_required
+def block(entry_id: int):
+    """Mark an entry spam and add its email, IP address or website host to the disallowed words.
+
+    One transaction (issue 6: spam from a moderator's hand teaches the rules).
+    """
+    _checked(ActionForm())
+    dbs = db.get_session()
+    try:
+        moved, added, present = moderating.spam_and_block(
+            dbs, _actor(), entry_id, request.form.getlist("block")
+        )
+    except services.Refused as refused:
+        return _refused(refused.message)
+    dbs.commit()
+    said = [_moved_message(moderating.Action.SPAM, moved) if moved else "Already spam."]
+    if added:
+        said.append("Added to the disallowed words: " + ", ".join(added) + ".")
+    if present:
+        said.append("Already disallowed: " + ", ".join(present) + ".")
+    return _done(" ".join(said), Status.SPAM)
 
 
 @bp.post("/entries")
@@ -309,6 +342,41 @@ def post_settings(post_id: int):
     dbs.commit()
     flash(f"Settings of “{post.title}” saved.")
     return redirect(url_for("dashboard.posts"), 303)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Administrators: the Discussion settings, what new entries get and how posts show them."""
+    if not current_user.is_admin:
+        abort(403, "Only administrators change the Discussion settings.")
+    dbs = db.get_session()
+    if request.method == "GET":
+        form = SettingsForm(data=discussion.raw(dbs))
+    else:
+        form = SettingsForm()
+        if form.validate():
+            changes = discussion.save(dbs, _actor(), form.values())
+            dbs.commit()
+            flash("Settings saved." if changes else "Nothing changed.")
+            return redirect(url_for("dashboard.settings"), 303)
+    status = 200 if request.method == "GET" else 400
+    return render_template(
+        "dashboard/settings.html", form=form, ranges=_SETTING_RANGES, word_limits=_WORD_LIMITS
+    ), status
+
+
+_SETTING_RANGES = {
+    "max_links": discussion.MAX_LINKS_RANGE,
+    "close_after_days": discussion.CLOSE_AFTER_DAYS_RANGE,
+    "thread_depth": discussion.THREAD_DEPTH_RANGE,
+    "comments_per_page": discussion.COMMENTS_PER_PAGE_RANGE,
+}
+_WORD_LIMITS = {
+    "lines": discussion.WORDS_MAX_LINES,
+    "chars": discussion.WORDS_MAX_CHARS,
+    "line_chars": discussion.WORD_MAX_CHARS,
+}
 
 
 @bp.get("/audit")

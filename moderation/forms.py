@@ -5,6 +5,7 @@ import re
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, Signer
 from wtforms import (
     BooleanField,
     EmailField,
@@ -22,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from . import discussion
 from .models import COMMENT_MAX_BYTES, EMAIL_MAX_BYTES, MAX_ID, NAME_MAX_BYTES, WEBSITE_MAX_BYTES
 from .services import Submission
 
@@ -157,12 +159,17 @@ class CommentForm(FlaskForm):
     remember = BooleanField(
         "Save my name, email, and website in this browser for the next time I comment."
     )
+    # §6 anti-spam: a field people never see (bots fill it in), and when the form was shown.
+    homepage = StringField()
+    shown = HiddenField()
 
     def validate_parent(self, field) -> None:
         if field.data and entry_id(field.data) is None:
             raise ValidationError("The comment you are replying to is not available.")
 
-    def submission(self, ip_address: str, user_agent: str) -> Submission:
+    def submission(
+        self, ip_address: str, user_agent: str, seconds_on_form: float | None = None
+    ) -> Submission:
         return Submission(
             text=self.comment.data,
             name=self.name.data,
@@ -171,7 +178,26 @@ class CommentForm(FlaskForm):
             parent_id=entry_id(self.parent.data),
             ip_address=ip_address,
             user_agent=user_agent,
+            honeypot_filled=bool((self.homepage.data or "").strip()),
+            seconds_on_form=seconds_on_form,
         )
+
+
+_STAMP_SALT = "comment-form-shown"
+
+
+def form_stamp(secret: str, now: float) -> str:
+    """When the form was shown, signed: the reader cannot make it look older."""
+    return Signer(secret, salt=_STAMP_SALT).sign(f"{now:.3f}").decode()
+
+
+def seconds_since_stamp(stamp: str, secret: str, now: float) -> float | None:
+    """Seconds since a form_stamp was made; None when it is missing or forged."""
+    try:
+        shown = float(Signer(secret, salt=_STAMP_SALT).unsign(stamp.strip()))
+    except (BadSignature, ValueError):
+        return None
+    return now - shown
 
 
 class LoginForm(FlaskForm):
@@ -219,3 +245,103 @@ class PasswordForm(FlaskForm):
 class PostSettingsForm(FlaskForm):
     comments_open = BooleanField("Comments open")
     pings_open = BooleanField("Pings open")
+
+
+class WholeNumber:
+    """A whole number in ASCII digits within a range (no "+5", "1_000" or "٥")."""
+
+    def __init__(self, low: int, high: int, message: str):
+        self.low, self.high, self.message = low, high, message
+
+    def __call__(self, form, field) -> None:
+        value = field.data if isinstance(field.data, str) else ""
+        # Few digits before int(): Python refuses to convert thousands of them.
+        if not (value.isascii() and value.isdigit() and len(value) <= 9):
+            raise StopValidation(self.message)
+        if not self.low <= int(value) <= self.high:
+            raise StopValidation(self.message)
+
+
+class WordList:
+    """A moderation or disallowed words setting that fits (discussion.word_list_problem)."""
+
+    def __call__(self, form, field) -> None:
+        problem = discussion.word_list_problem(field.data or "")
+        if problem is not None:
+            raise StopValidation(problem)
+
+
+def _whole_number(range_: tuple[int, int], message: str) -> WholeNumber:
+    return WholeNumber(*range_, message.format(low=range_[0], high=range_[1]))
+
+
+class SettingsForm(FlaskForm):
+    """The Discussion settings, as administrators edit them (discussion.save stores them)."""
+
+    hold_all = BooleanField("Hold every new entry for a moderator")
+    trust_known_authors = BooleanField(
+        "Approve an author who has an approved comment with the same name and email"
+    )
+    max_links = StringField(
+        "Hold an entry with this many links or more",
+        filters=[_strip],
+        validators=[
+            _whole_number(
+                discussion.MAX_LINKS_RANGE,
+                "Enter a number of links from {low} (no limit) to {high:,}.",
+            )
+        ],
+    )
+    moderation_words = TextAreaField(
+        "Moderation words",
+        filters=[_newlines],
+        validators=[NoControlCharacters(_COMMENT_FORBIDDEN), WordList()],
+    )
+    disallowed_words = TextAreaField(
+        "Disallowed words",
+        filters=[_newlines],
+        validators=[NoControlCharacters(_COMMENT_FORBIDDEN), WordList()],
+    )
+    close_after_days = StringField(
+        "Close comments and pings on posts older than this many days",
+        filters=[_strip],
+        validators=[
+            _whole_number(
+                discussion.CLOSE_AFTER_DAYS_RANGE,
+                "Enter a number of days from {low} (never close) to {high:,}.",
+            )
+        ],
+    )
+    thread_depth = StringField(
+        "Thread depth",
+        filters=[_strip],
+        validators=[
+            _whole_number(
+                discussion.THREAD_DEPTH_RANGE,
+                "Enter a depth from {low} (no replies) to {high}.",
+            )
+        ],
+    )
+    comments_per_page = StringField(
+        "Top-level comments per page",
+        filters=[_strip],
+        validators=[
+            _whole_number(
+                discussion.COMMENTS_PER_PAGE_RANGE,
+                "Enter a number of comments from {low} to {high}.",
+            )
+        ],
+    )
+
+    def values(self) -> dict[str, bool | int | str]:
+        """The validated settings, typed as discussion.save takes them."""
+        return {
+            "hold_all": bool(self.hold_all.data),
+            "trust_known_authors": bool(self.trust_known_authors.data),
+            "max_links": int(self.max_links.data),
+            "moderation_words": self.moderation_words.data or "",
+            "disallowed_words": self.disallowed_words.data or "",
+            "close_after_days": int(self.close_after_days.data),
+            "thread_depth": int(self.thread_depth.data),
+            "comments_per_page": int(self.comments_per_page.data),
+        }

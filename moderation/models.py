@@ -133,6 +133,9 @@ class Entry(Base):
         Index("ix_entries_status_created", "status", "created"),
         # One linkback per source, type and post (§3: a repeat is fault 48 or an update).
         Index("uq_entries_post_type_source", "post_id", "type", "source_url", unique=True),
+        # The flood rule and the known-author rule: recent entries by IP, by email.
+        Index("ix_entries_ip_created", "ip_address", "created"),
+        Index("ix_entries_email_created", "email", "created"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -143,6 +146,9 @@ class Entry(Base):
     type: Mapped[EntryType] = mapped_column(_string_enum(EntryType, "entry_type"))
     status: Mapped[Status] = mapped_column(_string_enum(Status, "entry_status"))
     reason: Mapped[str] = mapped_column(String(255), default="")
+    # The rule that chose the status (policy.Rule), for the dashboard's filter; "" for
+    # entries that predate the rules.
+    rule: Mapped[str] = mapped_column(String(40), default="", server_default="")
     author: Mapped[str] = mapped_column(String(NAME_MAX_BYTES))
     email: Mapped[str] = mapped_column(String(EMAIL_MAX_BYTES), default="")
     website: Mapped[str] = mapped_column(String(WEBSITE_MAX_BYTES), default="")
@@ -263,4 +269,21 @@ class Job(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # while running
     error: Mapped[str] = mapped_column(String(500), default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DiscussionSettings(Base):
+    """The Discussion settings (one row, id 1; absent until first saved: defaults apply)."""
+
+    __tablename__ = "discussion_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hold_all: Mapped[bool] = mapped_column(Boolean, default=True)
+    trust_known_authors: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_links: Mapped[int] = mapped_column(Integer, default=2)
+    moderation_words: Mapped[str] = mapped_column(Text, default="")
+    disallowed_words: Mapped[str] = mapped_column(Text, default="")
+    close_after_days: Mapped[int] = mapped_column(Integer, default=0)  # 0: never
+    thread_depth: Mapped[int] = mapped_column(Integer, default=5)
+    comments_per_page: Mapped[int] = mapped_column(Integer, default=50)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -4,16 +4,18 @@ Each action is one statement over all the chosen entries (a bulk action on 500
 entries is one UPDATE) and one line of the audit log.
 """
 
+import ipaddress
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import sanitize
+from . import discussion, policy, sanitize
 from .accounts import Actor, record
 from .models import (
     COMMENT_MAX_BYTES,
@@ -30,6 +32,21 @@ from .services import NotFound, Refused
 PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 100
 TABS = ("all", "pending", "approved", "spam", "trash")
+MODERATOR_RULE = policy.Rule.MODERATOR.value  # a moderator set the status
+RULES = tuple(rule.value for rule in policy.Rule)
+RULE_LABELS: dict[str, str] = {
+    policy.Rule.HONEYPOT: "Honeypot",
+    policy.Rule.FORM_AGE: "Form age",
+    policy.Rule.DISALLOWED_WORD: "Disallowed word",
+    policy.Rule.MODERATION_WORD: "Moderation word",
+    policy.Rule.LINKS: "Links",
+    policy.Rule.KNOWN_AUTHOR: "Known author",
+    policy.Rule.HOLD_ALL: "Hold every entry",
+    policy.Rule.NO_RULE: "No rule",
+    MODERATOR_RULE: "Moderator",
+}
+# What "Spam and block" may add to the disallowed words, as the queue offers it.
+BLOCKABLE = {"email": "email", "ip": "IP address", "host": "website host"}
 
 
 class Action(StrEnum):
@@ -60,6 +77,7 @@ class QueueFilter:
     entry_type: EntryType | None = None
     post_id: int | None = None
     search: str = ""
+    rule: str = ""  # one of RULES, or "" for any
     page: int = 1
 
 
@@ -71,6 +89,7 @@ class QueueRow:
     type: EntryType
     status: Status
     reason: str
+    rule: str
     author: str
     email: str
     website: str
@@ -83,6 +102,32 @@ class QueueRow:
     post_slug: str
     post_title: str
     by_moderator: bool
+
+    @property
+    def blockable(self) -> dict[str, str]:
+        """What "Spam and block" offers for this entry: kind -> value."""
+        return block_values(self.type, self.email, self.ip_address, self.website, self.source_url)
+
+
+def _host(url: str | None) -> str:
+    try:
+        host = urlsplit(url or "").hostname or ""
+    except ValueError:  # a malformed address: nothing to block by
+        return ""
+    return host.rstrip(".")
+
+
+def block_values(
+    entry_type: EntryType, email: str, ip_address: str, website: str, source_url: str | None
+) -> dict[str, str]:
+    """An entry's email, IP address and website host (a linkback's source host), if any."""
+    host = _host(source_url if entry_type != EntryType.COMMENT else website)
+    try:
+        ip = str(ipaddress.ip_address(ip_address.strip())) if ip_address.strip() else ""
+    except ValueError:
+        ip = ""
+    values = {"email": email.strip(), "ip": ip, "host": host}
+    return {kind: value for kind, value in values.items() if value}
 
 
 @dataclass(frozen=True)
@@ -113,6 +158,7 @@ def queue_page(session: Session, wanted: QueueFilter) -> QueuePage:
         Entry.type,
         Entry.status,
         Entry.reason,
+        Entry.rule,
         Entry.author,
         Entry.email,
         Entry.website,
@@ -135,6 +181,8 @@ def queue_page(session: Session, wanted: QueueFilter) -> QueuePage:
         query = query.where(Entry.type == wanted.entry_type)
     if wanted.post_id is not None:
         query = query.where(Entry.post_id == wanted.post_id)
+    if wanted.rule:
+        query = query.where(Entry.rule == wanted.rule)
     if wanted.search:
         pattern = f"%{_escape_like(wanted.search)}%"
         query = query.where(
@@ -166,6 +214,7 @@ def queue_page(session: Session, wanted: QueueFilter) -> QueuePage:
                 type=row.type,
                 status=row.status,
                 reason=row.reason,
+                rule=row.rule,
                 author=row.author,
                 email=row.email,
                 website=row.website,
@@ -211,12 +260,41 @@ def moderate(session: Session, actor: Actor, ids: Collection[int], action: Actio
             update(Entry)
             .where(*where)
             .values(
-                status=new_status, reason=f"{action.value} by {actor.username}", updated=utcnow()
+                status=new_status,
+                reason=f"{action.value} by {actor.username}",
+                rule=MODERATOR_RULE,
+                updated=utcnow(),
             )
             .execution_options(synchronize_session=False)
         ).rowcount
     record(session, actor, action.value, chosen, f"{count} of {len(chosen)} changed")
     return count
+
+
+def spam_and_block(
+    session: Session, actor: Actor, entry_id: int, kinds: Collection[str]
+) -> tuple[int, list[str], list[str]]:
+    """Mark an entry spam and disallow the chosen of its email, IP address and website host.
+
+    The next entry from them is then spam too (issue 6). Return how many entries moved
+    (0: it was spam already), the values added and those already on the list. The values
+    are the entry's own, never what a form sends.
+    """
+    unknown = set(kinds) - set(BLOCKABLE)
+    if unknown:
+        raise Refused("There is nothing of that kind to block.")
+    entry = get_entry(session, entry_id)
+    offered = block_values(
+        entry.type, entry.email, entry.ip_address, entry.website, entry.source_url
+    )
+    chosen = [offered[kind] for kind in BLOCKABLE if kind in kinds and kind in offered]
+    if not chosen:
+        raise Refused("Tick what to block: the email, the IP address or the website host.")
+    added = discussion.block(session, actor, chosen, [entry.id])
+    moved = 0
+    if entry.status != Status.SPAM:
+        moved = moderate(session, actor, [entry.id], Action.SPAM)
+    return moved, added, [value for value in chosen if value not in added]
 
 
 def empty(session: Session, actor: Actor, status: Status) -> int:
@@ -282,6 +360,7 @@ def reply(session: Session, actor: Actor, parent_id: int, text: str) -> Entry:
     if approved_parent:
         parent.status = Status.APPROVED
         parent.reason = f"approved by {actor.username} with a reply"
+        parent.rule = MODERATOR_RULE
         parent.updated = utcnow()
     moderator = session.get(Moderator, actor.moderator_id)
     entry = Entry(
@@ -290,6 +369,7 @@ def reply(session: Session, actor: Actor, parent_id: int, text: str) -> Entry:
         type=EntryType.COMMENT,
         status=Status.APPROVED,
         reason=f"reply by {actor.username}",
+        rule=MODERATOR_RULE,
         author=moderator.username if moderator else actor.username,
         body=text,
         body_html=sanitize.comment_html(text),

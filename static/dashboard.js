@@ -49,6 +49,7 @@
       row.querySelectorAll(".actions form").forEach((each) => {
         each.querySelectorAll("button").forEach((b) => (b.disabled = true));
       });
+      row.querySelectorAll(".actions details").forEach((each) => (each.open = false));
       const note = document.createElement("p");
       note.className = "flash";
       note.setAttribute("role", "status");

@@ -247,7 +247,7 @@ def test_a_row_shows_who_where_what_when_status_and_reason(moderator, app, post)
     assert '<a href="mailto:grace@navy.example">grace@navy.example</a>' in row
     assert '<span class="ip">198.51.100.23</span>' in row
     assert '<a href="https://grace.example/"' in row
-    assert f'<a href="/posts/a-post/#comment-{entry_id}">A Post</a>' in row
+    assert '<a href="/posts/a-post/">A Post</a>' in row  # pending: the public permalink 404s
     assert '<span class="badge type">comment</span>' in row
     assert '<span class="badge status" data-status>pending</span>' in row
     assert "<p>Lovely *words* here</p>" in row
