@@ -40,6 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from moderation import config, db, services
+from moderation.forms import form_stamp
 from moderation.models import Entry, Status
 
 BENCH = Path(__file__).resolve().parent
@@ -53,13 +54,17 @@ PAGE_TARGET = 0.8
 SUBMIT_TARGET = 0.6
 NOISY = 0.10  # warn when other processes took more than this share of the CPUs
 
+SECRET = secrets.token_hex(32)  # both servers' SECRET_KEY: the form's time stamp is signed
+# The comment comes last: wrk_script.lua appends a number to it, so that no two POSTs are
+# the same comment (a duplicate is refused with 409). The form was "shown" a minute ago.
 POST_BODY = urlencode(
     {
-        "comment": "Thanks for the write-up. I walked across on Sunday and the new cycle lane\n"
-        "is a real improvement; more at https://example.org/bridge-walk/ if you are curious.",
         "name": "Bench Reader",
         "email": "reader@example.com",
         "website": "https://reader.example.net/",
+        "shown": form_stamp(SECRET, time.time() - 60),
+        "comment": "Thanks for the write-up. I walked across on Sunday and the new cycle lane\n"
+        "is a real improvement; more at https://example.org/bridge-walk/ if you are curious.",
     }
 )
 
@@ -353,7 +358,11 @@ def wrk(port: int, scenario: Scenario, seconds: float, args, pgid: int) -> Measu
         f"--script={WRK_SCRIPT}",
         f"http://127.0.0.1:{port}{scenario.path}",
     ]
-    env = {**os.environ, "BENCH_POST_BODY": scenario.post_body or ""}
+    env = {
+        **os.environ,
+        "BENCH_POST_BODY": scenario.post_body or "",
+        "BENCH_RUN": secrets.token_hex(4),  # numbers the comments apart from other runs'
+    }
     before = (time.monotonic(), machine_cpu(), group_cpu(pgid), own_cpu())
     done = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False
@@ -537,6 +546,7 @@ def server_env(database: Path, secret: str) -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{database}",
         SECRET_KEY=secret,
         RATELIMIT_ENABLED="false",
+        COMMENT_FLOOD_SECONDS="0",  # every POST comes from 127.0.0.1
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
@@ -574,10 +584,9 @@ def main(argv: list[str] | None = None) -> int:
         seeded = seed(f"sqlite:///{app_db}")
         copy_database(app_db, ceiling_db)
         print(f"Seeded in {time.monotonic() - started:.1f} s:", *seeded, sep="\n  ", flush=True)
-        secret = secrets.token_hex(32)
-        with Server("app", "app_wsgi:app", server_env(app_db, secret), workdir) as server:
+        with Server("app", "app_wsgi:app", server_env(app_db, SECRET), workdir) as server:
             app = measure(server, args)
-        with Server("ceiling", "ceiling:app", server_env(ceiling_db, secret), workdir) as server:
+        with Server("ceiling", "ceiling:app", server_env(ceiling_db, SECRET), workdir) as server:
             ceiling = measure(server, args)
         report(app, ceiling, seeded, args)
         print(f"\nTotal time {time.monotonic() - started:.0f} s.")

@@ -1,12 +1,23 @@
 -- wrk script for bench/run.py: counts every response status and prints one
 -- machine-readable result line. With BENCH_POST_BODY set, each request is a
--- form-encoded POST of that body; otherwise it is a plain GET.
+-- form-encoded POST of that body, its last field (the comment) numbered so that no
+-- two are the same; otherwise it is a plain GET.
 
 local post_body = os.getenv("BENCH_POST_BODY")
 if post_body ~= nil and post_body ~= "" then
   wrk.method = "POST"
-  wrk.body = post_body
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
+
+local run = os.getenv("BENCH_RUN") or ""
+local sent = 0
+
+function request()
+  if wrk.method ~= "POST" then
+    return wrk.format()
+  end
+  sent = sent + 1
+  return wrk.format(nil, nil, nil, post_body .. "+%23" .. run .. "-" .. thread_id .. "-" .. sent)
 end
 
 -- Per-thread status counts (each wrk thread has its own Lua state).
@@ -20,6 +31,7 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("thread_id", #threads)
 end
 
 function done(summary, latency, requests)

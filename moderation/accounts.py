@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .domain_errors import NotFound, Refused
 from .models import USERNAME_MAX_CHARS, AuditEvent, Moderator, utcnow
-from .services import NotFound, Refused
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]+")  # whole string: fullmatch, so no trailing newline
 PASSWORD_MIN_CHARS = 10

@@ -23,7 +23,10 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "TRUSTED_PROXIES": 0,
     "RATELIMIT_ENABLED": True,
-    "COMMENT_FLOOD_SECONDS": 15,
+    "COMMENT_FLOOD_SECONDS": 15,  # 0: off
+    "COMMENT_RATE_LIMIT": "10 per minute",  # comment form posts per IP
+    "COMMENT_FORM_MIN_SECONDS": 3.0,  # sent sooner after the form was shown: spam
+    "COMMENT_FORM_MAX_SECONDS": 7200.0,  # shown longer ago: refused, to be sent again
     "LOGIN_RATE_LIMIT": "10 per minute",
     # The job queue (§3 Linkbacks): threads per serving process when there is no REDIS_URL.
     "JOB_WORKERS": 2,  # 0: no pool in the app; `flask worker` runs the jobs
@@ -86,6 +89,9 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "TRUSTED_PROXIES": _count,
     "RATELIMIT_ENABLED": _boolean,
     "COMMENT_FLOOD_SECONDS": _count,
+    "COMMENT_RATE_LIMIT": _rate_limit,
+    "COMMENT_FORM_MIN_SECONDS": lambda value: _seconds(value) if float(value) else 0.0,
+    "COMMENT_FORM_MAX_SECONDS": _seconds,
     "LOGIN_RATE_LIMIT": _rate_limit,
     "JOB_WORKERS": _count,
     "JOB_MAX_ATTEMPTS": _count,

@@ -3,17 +3,15 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import policy
+from .accounts import Actor, record
+from .domain_errors import Refused
 from .models import DiscussionSettings, Post, utcnow
-
-if TYPE_CHECKING:
-    from .accounts import Actor
 
 SETTINGS_ID = 1
 
@@ -160,15 +158,12 @@ def _detail(changes: list[str]) -> str:
     return detail
 
 
-def save(session: Session, actor: "Actor", values: Mapping[str, bool | int | str]) -> list[str]:
+def save(session: Session, actor: Actor, values: Mapping[str, bool | int | str]) -> list[str]:
     """Store the settings given (any of FIELDS) and log what changed; return the changes.
 
     The values come validated (the settings form); word lists are kept as typed, with
     one kind of line break. The caller commits.
     """
-    # Imported here, not at the top: services imports this module, accounts imports services.
-    from .accounts import record
-
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise ValueError(f"no such settings: {', '.join(sorted(unknown))}")
@@ -189,17 +184,13 @@ def save(session: Session, actor: "Actor", values: Mapping[str, bool | int | str
 
 
 def block(
-    session: Session, actor: "Actor", words: Iterable[str], entry_ids: Iterable[int] = ()
+    session: Session, actor: Actor, words: Iterable[str], entry_ids: Iterable[int] = ()
 ) -> list[str]:
     """Add words to the disallowed words, each once, and log it; return those added.
 
     A word already on the list, in any case, is not added again (matching ignores
     case). Refused when the list would outgrow what the settings form accepts.
     """
-    # Imported here, not at the top: services imports this module, accounts imports services.
-    from .accounts import record
-    from .services import Refused
-
     row = _locked_row(session)
     present = {line.casefold() for line in _lines(row.disallowed_words)}
     added: list[str] = []

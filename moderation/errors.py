@@ -3,7 +3,7 @@
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 
-from .services import Closed, NotFound, Refused
+from .domain_errors import Closed, NotFound, Refused
 
 
 def init_app(app: Flask) -> None:

@@ -1,14 +1,17 @@
-"""Rendered comment lists kept in memory, one per post, until its approved entries change.
+"""Rendered comment lists kept in memory, one per page of a post, until its approved
+entries (or the settings that shape them) change.
 
 A post page with thousands of comments costs far more to render than to send. The
 list of approved entries is the same for every reader, so each process keeps the
-rendered list of recently read posts, tagged with the version the database reports
-(services.thread_version). A stale copy is never served: the version is read on
-every request, so a change made by any process or host shows at once.
+rendered pages of recently read posts, tagged with the version the database reports
+(threads.post_with_version) and the settings they were drawn with. A stale copy is
+never served: the version is read on every request, so a change made by any process
+or host shows at once.
 """
 
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -21,34 +24,38 @@ class RenderedThread:
     html: Markup
     approved_count: int
     reply_authors: dict[int, str]  # the entries a reader may answer, by id
+    pages: int = 1  # pages of comments the post has
 
 
 class FragmentCache:
-    """A thread-safe LRU of rendered threads, bounded by the bytes of their HTML."""
+    """A thread-safe LRU of rendered threads, bounded by the bytes of their HTML.
+
+    A key names what was rendered (a post's page); the version says from what.
+    """
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
         self.max_bytes = max_bytes
-        self._items: OrderedDict[int, tuple[tuple, RenderedThread]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[tuple, RenderedThread]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, post_id: int, version: tuple) -> RenderedThread | None:
+    def get(self, key: Hashable, version: tuple) -> RenderedThread | None:
         with self._lock:
-            item = self._items.get(post_id)
+            item = self._items.get(key)
             if item is None or item[0] != version:
                 return None
-            self._items.move_to_end(post_id)
+            self._items.move_to_end(key)
             return item[1]
 
-    def put(self, post_id: int, version: tuple, rendered: RenderedThread) -> None:
+    def put(self, key: Hashable, version: tuple, rendered: RenderedThread) -> None:
         size = len(rendered.html)
         if size > self.max_bytes:
             return
         with self._lock:
-            old = self._items.pop(post_id, None)
+            old = self._items.pop(key, None)
             if old is not None:
                 self._bytes -= len(old[1].html)
-            self._items[post_id] = (version, rendered)
+            self._items[key] = (version, rendered)
             self._bytes += size
             while self._bytes > self.max_bytes:
                 _, (_, evicted) = self._items.popitem(last=False)

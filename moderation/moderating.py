@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from . import discussion, policy, sanitize
 from .accounts import Actor, record
+from .domain_errors import NotFound, Refused
 from .models import (
     COMMENT_MAX_BYTES,
     AuditEvent,
@@ -27,7 +28,6 @@ from .models import (
     Status,
     utcnow,
 )
-from .services import NotFound, Refused
 
 PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 100

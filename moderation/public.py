@@ -1,5 +1,7 @@
 """Reader-facing pages: the post list, a post with its comments, and the comment form."""
 
+import time
+
 from flask import (
     Blueprint,
     Response,
@@ -11,14 +13,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
-from . import cookies, db, identicon, services, site
-from .forms import CommentForm, entry_id
+from . import cookies, db, discussion, identicon, ratelimit, services, site, threads
+from .forms import CommentForm, entry_id, form_stamp, seconds_since_stamp
 from .fragments import FragmentCache, RenderedThread
 from .linkback import photos
-from .models import Post
+from .models import MAX_ID, Post, utcnow
 
 bp = Blueprint("public", __name__)
 bp.record_once(
@@ -35,8 +38,9 @@ def index():
 
 @bp.get("/posts/<slug>/")
 def post(slug: str):
-    """Show a post, its approved comments and linkbacks, and the comment form."""
-    post = services.get_post(db.get_session(), slug)
+    """Show a post, a page of its approved comments and linkbacks, and the comment form."""
+    page = _comment_page(request.args.get("cpage"))
+    post, version = threads.post_with_version(db.get_session(), slug)
     form = CommentForm()
     remembered = cookies.remembered_commenter()
     if remembered:
@@ -45,33 +49,90 @@ def post(slug: str):
         form.website.data = remembered["website"]
         form.remember.data = True
     form.parent.data = request.args.get("replytocom", "")
-    return render_post(post, form)
+    return render_post(post, form, page=page, version=version)
+
+
+MAX_COMMENT_PAGE_DIGITS = 9  # more is no page of ours, and int() of a long string is slow
+
+
+def _comment_page(value: str | None) -> int:
+    """The page of comments asked for: ?cpage=N with N from 1, else no page at all (404)."""
+    if value is None:
+        return 1
+    digits = value.isascii() and value.isdigit() and len(value) <= MAX_COMMENT_PAGE_DIGITS
+    if not digits or int(value) < 1:
+        raise services.NotFound("There is no such page of comments.")
+    return int(value)
+
+
+@bp.get(f"/comments/<int(max={MAX_ID}):comment_id>")
+def comment(comment_id: int):
+    """Send a reader to the page and place that show an entry (moderators' "view" links)."""
+    own_ids = cookies.own_entry_ids()
+    slug, page = threads.entry_page(db.get_session(), comment_id, own_ids)
+    response = redirect(entry_url(slug, page, comment_id), 302)
+    if own_ids:
+        response.headers["Cache-Control"] = "private, no-store"  # may lead to a pending one
+    return response
+
+
+def entry_url(slug: str, page: int, entry_id: int) -> str:
+    """The permalink of an entry on a page of comments: ?cpage=N only past page 1."""
+    return url_for(
+        "public.post", slug=slug, cpage=page if page > 1 else None, _anchor=f"comment-{entry_id}"
+    )
 
 
 @bp.post("/posts/<slug>/comments")
 def submit_comment(slug: str):
-    """Take a reader's comment and hold it for moderation."""
+    """Screen a reader's comment and store it with the status the Discussion rules give."""
     session = db.get_session()
     form = CommentForm()
     if not form.validate():
         return render_post(services.get_post(session, slug), form, 400)
+    config = current_app.config
+    age = seconds_since_stamp(form.shown.data or "", config["SECRET_KEY"], time.time())
+    if age is None or age > config["COMMENT_FORM_MAX_SECONDS"]:
+        notice = "This form is too old to be sent. Please check it and send it again."
+        return render_post(services.get_post(session, slug), form, 400, notice=notice)
+    exempt = current_user.is_authenticated  # §6: moderators are not held to the flood rules
+    if not exempt and _over_rate_limit():
+        notice = "You are posting comments too quickly. Slow down."
+        return render_post(services.get_post(session, slug), form, 429, notice=notice)
+    submission = form.submission(request.remote_addr or "", request.user_agent.string, age)
+    flood_seconds = 0 if exempt else config["COMMENT_FLOOD_SECONDS"]
     try:
         entry_id = services.submit_comment(
-            session, slug, form.submission(request.remote_addr or "", request.user_agent.string)
+            session, slug, submission, flood_seconds, config["COMMENT_FORM_MIN_SECONDS"]
         )
-    except services.Closed as closed:
-        return render_post(services.get_post(session, slug), form, 403, notice=closed.message)
     except services.Refused as refused:
         form[refused.field if refused.field in form else "comment"].errors = [refused.message]
         return render_post(services.get_post(session, slug), form, 400)
+    except (services.Closed, services.Duplicate, services.Flooding) as refused:
+        status = REFUSAL_STATUS[type(refused)]
+        return render_post(services.get_post(session, slug), form, status, notice=refused.message)
     session.commit()
-    response = redirect(url_for("public.post", slug=slug, _anchor=f"comment-{entry_id}"), 303)
+    # The page the comment lands on (§6: pages of comments), its anchor in view.
+    response = redirect(request.script_root + threads.permalink_path(session, entry_id), 303)
     cookies.remember_own_entry(response, entry_id)
     if form.remember.data:
         cookies.remember_commenter(response, form.name.data, form.email.data, form.website.data)
     else:
         cookies.forget_commenter(response)
     return response
+
+
+REFUSAL_STATUS = {services.Closed: 403, services.Duplicate: 409, services.Flooding: 429}
+
+
+def _over_rate_limit() -> bool:
+    """Count this post of the form against COMMENT_RATE_LIMIT for the client's IP."""
+    limit = current_app.config["COMMENT_RATE_LIMIT"]
+    address = request.remote_addr or ""
+    if ratelimit.over_limit(limit, "comment", address):
+        return True
+    ratelimit.hit(limit, "comment", address)
+    return False
 
 
 @bp.errorhandler(CSRFError)
@@ -91,17 +152,36 @@ def expired_form(error: CSRFError):
     )
 
 
-def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = "") -> Response:
-    """Render the post page around the given form, with the reader's own pending entries."""
+def render_post(
+    post: Post,
+    form: CommentForm,
+    status: int = 200,
+    notice: str = "",
+    *,
+    page: int | None = None,
+    version: tuple | None = None,
+) -> Response:
+    """Render a page of the post around the given form, with the reader's own pending entries.
+
+    `page` defaults to the page of the entry the form replies to (a form sent back with
+    errors stays where it was opened), else the first; `version` is the post's
+    thread_version when the caller read it already.
+    """
+    session = db.get_session()
     own_ids = cookies.own_entry_ids()
-    thread = _rendered_thread(post, own_ids)
+    settings = discussion.load(session)
+    comments_open = services.comments_open(post, settings, utcnow())
+    parent_id = entry_id(form.parent.data)
+    if page is None:
+        page = _page_of(parent_id)
+    thread = _rendered_thread(post, own_ids, page, settings, comments_open, version)
     discovery = {
         "pingback": site.absolute_url("linkback.xmlrpc_endpoint"),
         "webmention": site.absolute_url("linkback.receive_webmention"),
         "trackback": site.absolute_url("linkback.receive_trackback", slug=post.slug),
         "permalink": post.url or site.absolute_url("public.post", slug=post.slug),
     }
-    replying_to = thread.reply_authors.get(entry_id(form.parent.data))
+    replying_to = thread.reply_authors.get(parent_id)
     if replying_to is None and status == 200:
         form.parent.data = ""
     response = make_response(
@@ -109,10 +189,14 @@ def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = 
             "public/post.html",
             post=post,
             thread=thread,
+            page=page,
+            page_links=page_links(page, thread.pages),
+            comments_open=comments_open,
             form=form,
             replying_to=replying_to,
             notice=notice,
             discovery=discovery,
+            form_stamp=form_stamp(current_app.config["SECRET_KEY"], time.time()),
         ),
         status,
     )
@@ -125,17 +209,64 @@ def render_post(post: Post, form: CommentForm, status: int = 200, notice: str = 
     return response
 
 
-def _rendered_thread(post: Post, own_ids: set[int]) -> RenderedThread:
-    """The post's entries as HTML; shared between readers unless this one has pending ones."""
+def _page_of(parent_id: int | None) -> int:
+    """The page that shows the entry a form answers; the first when there is none."""
+    if parent_id is None:
+        return 1
+    try:
+        return threads.entry_page(db.get_session(), parent_id)[1]
+    except services.NotFound:
+        return 1
+
+
+PAGE_LINKS_AROUND = 2  # numbered links either side of the current page
+
+
+def page_links(page: int, pages: int) -> list[int | None]:
+    """The page numbers to link: the first, the last, and those around `page`; None
+    marks a gap ("…") between them."""
+    wanted = {1, pages, *range(page - PAGE_LINKS_AROUND, page + PAGE_LINKS_AROUND + 1)}
+    numbers = sorted(number for number in wanted if 1 <= number <= pages)
+    links: list[int | None] = []
+    for number in numbers:
+        if links and number - links[-1] == 2:
+            links.append(number - 1)  # a gap of one page: link it rather than "…"
+        elif links and number - links[-1] > 2:
+            links.append(None)
+        links.append(number)
+    return links
+
+
+def _rendered_thread(
+    post: Post,
+    own_ids: set[int],
+    page: int,
+    settings: discussion.Settings,
+    replies_open: bool,
+    version: tuple | None = None,
+) -> RenderedThread:
+    """A page of the post's entries as HTML; shared between readers unless this one has
+    pending ones. Kept per page and redrawn when the entries or the settings that shape
+    them change."""
     session = db.get_session()
     cache: FragmentCache = current_app.extensions["moderation.fragments"]
-    version = None
+    key = (post.id, page)
     if not own_ids:
-        version = services.thread_version(session, post)
-        cached = cache.get(post.id, version)
+        if version is None:
+            version = threads.thread_version(session, post)
+        version = (*version, settings.comments_per_page, settings.thread_depth, replies_open)
+        cached = cache.get(key, version)
         if cached is not None:
             return cached
-    thread = services.post_thread(session, post, own_ids, current_app.config["SECRET_KEY"].encode())
+    thread = threads.post_thread(
+        session,
+        post,
+        own_ids,
+        current_app.config["SECRET_KEY"].encode(),
+        page,
+        settings,
+        replies_open,
+    )
     rendered = RenderedThread(
         html=Markup(
             render_template(
@@ -143,15 +274,17 @@ def _rendered_thread(post: Post, own_ids: set[int]) -> RenderedThread:
                 entries=thread.entries,
                 reactions=thread.reactions,
                 post_url=url_for("public.post", slug=post.slug),
+                page=page,
                 photos=url_for("public.photo", key="_")[:-1],
                 avatars=url_for("public.avatar", name="_")[: -len("_.svg")],
             )
         ),
         approved_count=thread.approved_count,
         reply_authors={entry.id: entry.author for entry in thread.entries if entry.replyable},
+        pages=thread.pages,
     )
-    if version is not None:
-        cache.put(post.id, version, rendered)
+    if not own_ids:
+        cache.put(key, version, rendered)
     return rendered
 
 

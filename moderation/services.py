@@ -1,21 +1,36 @@
 """Use cases: the operations the web pages and the command line share.
 
 Services take a session and never commit; the caller commits. They raise the
-domain errors below, which entry points translate (HTTP status, exit code).
+domain errors of domain_errors.py, which entry points translate (HTTP status, exit
+code); they are named here too, as services.NotFound and so on.
 """
 
 import re
-from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from markupsafe import Markup
-from sqlalchemy import bindparam, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 
-from . import identicon, sanitize
+from . import discussion, policy, sanitize, threads
+from .domain_errors import (  # noqa: F401 (named here for callers: services.NotFound)
+    Closed,
+    Duplicate,
+    Flooding,
+    NotFound,
+    Refused,
+    ServiceError,
+)
 from .models import (
     SLUG_MAX_CHARS,
     TITLE_MAX_CHARS,
@@ -24,7 +39,7 @@ from .models import (
     WEBSITE_MAX_BYTES,
     Entry,
     EntryType,
-    MentionKind,
+    Mention,
     Post,
     Status,
     utcnow,
@@ -32,29 +47,6 @@ from .models import (
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HELD_FOR_MODERATOR = "held for a moderator"
-MAX_VISIBLE_DEPTH = 5  # replies deeper than this are drawn at this indent
-REACTIONS = (MentionKind.LIKE, MentionKind.REPOST)  # shown as a row of avatars
-
-
-class ServiceError(Exception):
-    """A request the service will not carry out; the message is safe to show."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class NotFound(ServiceError):
-    pass
-
-
-class Refused(ServiceError):
-    """The input breaks a rule; `field` names the form field it concerns, if any."""
-
-
-class Closed(ServiceError):
-    """The post takes no more comments (or pings)."""
 
 
 @dataclass(frozen=True)
@@ -68,49 +60,8 @@ class Submission:
     parent_id: int | None
     ip_address: str
     user_agent: str
-
-
-@dataclass(frozen=True)
-class PublicEntry:
-    """What a public page may show of an entry: §3, it has no email field."""
-
-    id: int
-    type: EntryType
-    author: str
-    website: str
-    html: Markup
-    created: datetime
-    avatar: str  # the avatar's public name (identicon.avatar_name)
-    depth: int
-    pending: bool
-    replyable: bool
-    by_moderator: bool
-    source: str = ""  # a linkback's source page
-    mention_kind: MentionKind | None = None  # a webmention's h-entry kind
-    photo: str | None = None  # a webmention author's stored photo (Photo key)
-
-    @property
-    def anchor(self) -> str:
-        return f"comment-{self.id}"
-
-    @property
-    def label(self) -> str:
-        """How a linkback is introduced: "Pingback", "Trackback", "Mention", "Bookmark"."""
-        if self.type == EntryType.WEBMENTION:
-            return "Bookmark" if self.mention_kind == MentionKind.BOOKMARK else "Mention"
-        return self.type.value.capitalize()
-
-    @property
-    def is_reply(self) -> bool:
-        """Shown as a comment: a reader's comment, or a webmention marked as a reply."""
-        return self.type == EntryType.COMMENT or self.mention_kind == MentionKind.REPLY
-
-
-@dataclass(frozen=True)
-class Thread:
-    entries: list[PublicEntry]  # in reading order, replies after their parent
-    approved_count: int
-    reactions: list[PublicEntry] = field(default_factory=list)  # likes and reposts, compact
+    honeypot_filled: bool = False
+    seconds_on_form: float | None = None  # since the form was shown; None: unknown
 
 
 @dataclass(frozen=True)
@@ -123,9 +74,6 @@ class PostSummary:
 
 # Statements a page view runs every time are built once (building costs more than running).
 _POST_BY_SLUG = select(Post).where(Post.slug == bindparam("slug"))
-_THREAD_VERSION = select(func.count(), func.max(Entry.updated)).where(
-    Entry.post_id == bindparam("post_id"), Entry.status == Status.APPROVED
-)
 
 
 def get_post(session: Session, slug: str) -> Post:
@@ -162,21 +110,53 @@ def create_post(
     return post
 
 
-def submit_comment(session: Session, slug: str, submission: Submission) -> int:
-    """Queue a reader's comment for moderation; return its id.
+def submit_comment(
+    session: Session,
+    slug: str,
+    submission: Submission,
+    flood_seconds: int = 0,
+    min_form_seconds: float = policy.MIN_FORM_SECONDS,
+) -> int:
+    """Screen a reader's comment and store it with the status the rules give; return its id.
 
-    One INSERT ... SELECT checks that the post exists and is open and stores the
-    comment, so a post closed meanwhile cannot slip one in; why a comment was
-    refused is looked up only when it was.
+    Refused before anything is stored: a closed post (Closed), a bad parent (Refused),
+    the same comment again (Duplicate), a second one within `flood_seconds` from the
+    same IP or email (Flooding; 0 turns the check off, as for moderators).
     """
-    if submission.parent_id is not None:
-        _check_parent(session, slug, submission.parent_id)
+    settings = discussion.load(session)
+    post = get_post(session, slug)
     now = utcnow()
+    if not comments_open(post, settings, now):
+        raise Closed("Comments are closed on this post.")
+    if submission.parent_id is not None:
+        _check_parent(session, slug, submission.parent_id, settings.thread_depth)
+    if _said_before(session, post, submission):
+        raise Duplicate("Duplicate comment detected; it looks as though you've already said that!")
+    if flood_seconds and _posted_since(session, submission, now - timedelta(seconds=flood_seconds)):
+        raise Flooding("You are posting comments too quickly. Slow down.")
+    rules = replace(settings.rules, min_form_seconds=min_form_seconds)
+    known = rules.trust_known_authors and _known_author(session, submission)
+    decision = policy.decide(
+        policy.Facts(
+            text=submission.text,
+            name=submission.name,
+            email=submission.email,
+            website=submission.website,
+            ip_address=submission.ip_address,
+            user_agent=submission.user_agent,
+            honeypot_filled=submission.honeypot_filled,
+            seconds_on_form=submission.seconds_on_form,
+            author_has_approved_entry=known,
+        ),
+        rules,
+    )
     values = {
+        "post_id": post.id,
         "parent_id": submission.parent_id,
         "type": EntryType.COMMENT,
-        "status": Status.PENDING,
-        "reason": HELD_FOR_MODERATOR,
+        "status": decision.status,
+        "rule": decision.rule.value,
+        "reason": decision.reason[:255],
         "author": submission.name,
         "email": submission.email,
         "website": submission.website,
@@ -187,130 +167,106 @@ def submit_comment(session: Session, slug: str, submission: Submission) -> int:
         "created": now,
         "updated": now,
     }
-    entry_id = session.execute(_INSERT_COMMENT, {"slug": slug, **values}).scalar()
-    if entry_id is None:
-        get_post(session, slug)  # raises NotFound when there is no such post
-        raise Closed("Comments are closed on this post.")
-    return entry_id
+    return session.execute(_INSERT_COMMENT, values).scalar_one()
 
 
-_COMMENT_COLUMNS = (
-    "parent_id", "type", "status", "reason", "author", "email", "website",
-    "body", "body_html", "ip_address", "user_agent", "created", "updated",
-)  # fmt: skip
-_INSERT_COMMENT = (
-    insert(Entry.__table__)
-    .from_select(
-        ["post_id", *_COMMENT_COLUMNS],
-        select(
-            Post.id,
-            *(bindparam(name, type_=Entry.__table__.c[name].type) for name in _COMMENT_COLUMNS),
-        ).where(Post.slug == bindparam("slug"), Post.comments_open.is_(True)),
+def _said_before(session: Session, post: Post, submission: Submission) -> bool:
+    """The same post, parent, name, email and text as an earlier comment, whatever its status."""
+    parent = (
+        Entry.parent_id.is_(None)
+        if submission.parent_id is None
+        else Entry.parent_id == submission.parent_id
     )
-    .returning(Entry.__table__.c.id)
-)
+    return _any_comment(
+        session,
+        Entry.post_id == post.id,
+        parent,
+        Entry.author == submission.name,
+        Entry.email == submission.email,
+        Entry.body == submission.text,
+    )
 
 
-def _check_parent(session: Session, slug: str, parent_id: int) -> None:
-    """§3: a reply answers an approved comment of the same post."""
-    parent = session.execute(
-        select(Entry.id)
-        .join(Post, Post.id == Entry.post_id)
+def _posted_since(session: Session, submission: Submission, since: datetime) -> bool:
+    """A comment from this IP or this email since `since` (§6 flood rule)."""
+    return _any_comment(
+        session,
+        Entry.created > since,
+        or_(Entry.ip_address == submission.ip_address, Entry.email == submission.email),
+    )
+
+
+def _known_author(session: Session, submission: Submission) -> bool:
+    """An approved comment with the same name and email (the email is not verified)."""
+    return _any_comment(
+        session,
+        Entry.status == Status.APPROVED,
+        Entry.author == submission.name,
+        Entry.email == submission.email,
+    )
+
+
+def _any_comment(session: Session, *conditions) -> bool:
+    query = select(Entry.id).where(Entry.type == EntryType.COMMENT, *conditions).limit(1)
+    return session.scalar(query) is not None
+
+
+_INSERT_COMMENT = insert(Entry).returning(Entry.id)
+
+
+def _parent_level_statement():
+    """The depth of a reply's parent: its approved ancestors walked up, as far as the
+    limit and no further."""
+    parent, above = aliased(Entry, name="parent"), aliased(Entry, name="above")
+    # literal_column: a typed 1, as PostgreSQL wants for a recursive column.
+    chain = (
+        select(parent.id, parent.parent_id, literal_column("1").label("level"))
+        .join(Post, Post.id == parent.post_id)
         .where(
-            Entry.id == parent_id,
-            Post.slug == slug,
-            Entry.status == Status.APPROVED,
-            Entry.type == EntryType.COMMENT,
+            parent.id == bindparam("parent_id"),
+            Post.slug == bindparam("slug"),
+            parent.status == Status.APPROVED,
+            parent.type == EntryType.COMMENT,
         )
-    ).first()
-    if parent is None:
-        raise Refused("The comment you are replying to is not available.", "parent")
-
-
-def post_thread(
-    session: Session, post: Post, own_ids: Collection[int], avatar_key: bytes
-) -> Thread:
-    """Approved entries of a post, plus the reader's own pending ones, threaded: one query."""
-    visible = Entry.status == Status.APPROVED
-    if own_ids:
-        visible = or_(visible, (Entry.status == Status.PENDING) & Entry.id.in_(own_ids))
-    rows = session.execute(
-        select(
-            Entry.id,
-            Entry.parent_id,
-            Entry.type,
-            Entry.status,
-            Entry.author,
-            Entry.email,
-            Entry.website,
-            Entry.source_url,
-            Entry.body_html,
-            Entry.created,
-            Entry.moderator_id,
-            Entry.mention_kind,
-            Entry.author_photo,
-        )
-        .where(Entry.post_id == post.id, visible)
-        .order_by(Entry.created, Entry.id)
-    ).all()
-    reactions = [
-        _public_entry(row, 0, avatar_key)
-        for row in rows
-        if row.mention_kind in REACTIONS and row.status == Status.APPROVED
-    ]
-    shown = {row.id for row in rows}
-    children: dict[int | None, list] = defaultdict(list)
-    for row in rows:
-        if row.mention_kind in REACTIONS:
-            continue
-        # A reply whose parent is not shown (moved to trash, say) stands on its own.
-        children[row.parent_id if row.parent_id in shown else None].append(row)
-
-    entries: list[PublicEntry] = []
-    stack = [(row, 0) for row in reversed(children[None])]
-    while stack:
-        row, depth = stack.pop()
-        entries.append(_public_entry(row, depth, avatar_key))
-        stack.extend((child, depth + 1) for child in reversed(children[row.id]))
-    approved = sum(1 for row in rows if row.status == Status.APPROVED)
-    return Thread(entries=entries, approved_count=approved, reactions=reactions)
-
-
-def thread_version(session: Session, post: Post) -> tuple:
-    """What changes whenever the approved entries of a post change: one small query.
-
-    Every change to an entry stamps its `updated`, so it becomes the newest; an entry
-    that leaves the approved set lowers the count.
-    """
-    return tuple(session.execute(_THREAD_VERSION, {"post_id": post.id}).one())
-
-
-def _public_entry(row, depth: int, avatar_key: bytes) -> PublicEntry:
-    if row.type == EntryType.COMMENT:
-        seed = row.email or row.author
-        website = row.website
-    elif row.mention_kind is not None:  # an h-entry: the author's own address first
-        seed = row.website or row.source_url or row.author
-        website = row.website or row.source_url
-    else:
-        seed = row.source_url or row.author
-        website = row.source_url or row.website
-    return PublicEntry(
-        id=row.id,
-        type=row.type,
-        author=row.author,
-        website=website,
-        html=Markup(row.body_html),
-        created=row.created,
-        avatar=identicon.avatar_name(avatar_key, seed),
-        depth=min(depth, MAX_VISIBLE_DEPTH),
-        pending=row.status == Status.PENDING,
-        replyable=row.status == Status.APPROVED and row.type == EntryType.COMMENT,
-        by_moderator=row.moderator_id is not None,
-        source=row.source_url or "",
-        mention_kind=row.mention_kind,
-        photo=row.author_photo,
+        .cte("chain", recursive=True)
     )
+    chain = chain.union_all(
+        select(above.id, above.parent_id, chain.c.level + 1)
+        .join(chain, above.id == chain.c.parent_id)
+        .where(
+            above.status == Status.APPROVED,
+            threads.not_reaction(above),
+            chain.c.level < bindparam("thread_depth"),
+        )
+    )
+    return select(func.max(chain.c.level))
+
+
+_PARENT_LEVEL = _parent_level_statement()
+
+
+def _check_parent(
+    session: Session, slug: str, parent_id: int, thread_depth: int | None = None
+) -> None:
+    """§3: a reply answers an approved comment of the same post, at most `thread_depth`
+    deep (§6; top-level entries are depth 1, and the settings say when not given).
+
+    One recursive query walks the approved ancestors, as far as the limit and no further.
+    """
+    if thread_depth is None:
+        thread_depth = discussion.load(session).thread_depth
+    level = session.scalar(
+        _PARENT_LEVEL, {"parent_id": parent_id, "slug": slug, "thread_depth": thread_depth}
+    )
+    if level is None:
+        raise Refused("The comment you are replying to is not available.", "parent")
+    if level >= thread_depth:
+        raise Refused(f"Replies can be nested at most {thread_depth} deep.", "parent")
+
+
+def comments_open(post: Post, settings: discussion.Settings, now: datetime) -> bool:
+    """The post takes comments and replies (its flag, and its age)."""
+    return post.comments_open and not discussion.closed_by_age(post, settings, now)
 
 
 def post_summaries(session: Session) -> list[PostSummary]:
@@ -351,7 +307,7 @@ def set_status(session: Session, ids: Collection[int], status: Status, reason: s
     result = session.execute(
         update(Entry)
         .where(Entry.id.in_(wanted))
-        .values(status=status, reason=reason, updated=utcnow())
+        .values(status=status, rule=policy.Rule.MODERATOR, reason=reason, updated=utcnow())
     )
     return result.rowcount
 
@@ -360,6 +316,36 @@ def post_slugs(session: Session, post_ids: Collection[int]) -> dict[int, str]:
     if not post_ids:
         return {}
     return dict(session.execute(select(Post.id, Post.slug).where(Post.id.in_(post_ids))).all())
+
+
+def judge_linkback(
+    rules: policy.Rules, text: str, title: str, source: str, ip_address: str, user_agent: str
+) -> policy.Decision:
+    """The Discussion rules applied to a linkback as to a comment (§6): its title is the
+    name, its source the website; it has no email and no form."""
+    facts = policy.Facts(
+        text=text,
+        name=title,
+        email="",
+        website=source,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+    return policy.decide(facts, rules)
+
+
+def pings_open(post: Post, settings: discussion.Settings, now: datetime) -> bool:
+    """The post takes pingbacks, webmentions and trackbacks (its flag, and its age)."""
+    return post.pings_open and not discussion.closed_by_age(post, settings, now)
+
+
+def linkback_flooding(session: Session, ip_address: str, since: datetime) -> bool:
+    """A linkback from this caller's IP since `since` (§6: the flood rule for linkbacks)."""
+    entry = select(Entry.id).where(
+        Entry.type != EntryType.COMMENT, Entry.ip_address == ip_address, Entry.created > since
+    )
+    mention = select(Mention.id).where(Mention.ip_address == ip_address, Mention.created > since)
+    return session.scalar(select(entry.exists() | mention.exists())) or False
 
 
 def fitting_website(url: str) -> str:
@@ -378,7 +364,7 @@ def record_linkback(
     ip_address: str = "",
     user_agent: str = "",
     *,
-    reason: str = HELD_FOR_MODERATOR,
+    decision: policy.Decision | None = None,
     website: str | None = None,
     **mention_fields,
 ) -> Entry:
@@ -390,8 +376,9 @@ def record_linkback(
     entry = Entry(
         post_id=post.id,
         type=entry_type,
-        status=Status.PENDING,
-        reason=reason,
+        status=decision.status if decision else Status.PENDING,
+        rule=decision.rule.value if decision else "",
+        reason=decision.reason[:255] if decision else HELD_FOR_MODERATOR,
         author=source_title,
         website=fitting_website(source_url if website is None else website),
         body=excerpt,

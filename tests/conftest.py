@@ -93,6 +93,9 @@ def make_app(database_url, tmp_path) -> Iterator[Callable[..., object]]:
             "SECRET_KEY": "test-secret",
             "RATELIMIT_ENABLED": False,
             "JOB_WORKERS": 0,  # no job threads unless a test asks for them
+            # Tests post many comments at once: the flood and form-age rules are opt-in here.
+            "COMMENT_FLOOD_SECONDS": 0,
+            "COMMENT_FORM_MIN_SECONDS": 0,
         }
         config.update(overrides)
         app = create_app(config)

@@ -1,10 +1,13 @@
 """Test helpers shared by the HTTP and browser tests."""
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import insert
 
-from moderation import db, services
+from moderation import db, discussion, services
+from moderation.accounts import Actor
+from moderation.forms import form_stamp
 from moderation.models import Entry, EntryType, Status, utcnow
 
 COMMENT = {
@@ -15,11 +18,16 @@ COMMENT = {
 }
 
 
+def form_data(app, seconds_ago: float = 60, **fields) -> dict:
+    """The comment form's fields as a browser sends them, shown `seconds_ago`; None removes one."""
+    stamp = form_stamp(app.config["SECRET_KEY"], time.time() - seconds_ago)
+    data = {**COMMENT, "shown": stamp, **fields}
+    return {key: value for key, value in data.items() if value is not None}
+
+
 def submit(client, slug: str = "a-post", **fields):
     """Post the comment form with sensible defaults; None removes a field."""
-    data = {**COMMENT, **fields}
-    data = {key: value for key, value in data.items() if value is not None}
-    return client.post(f"/posts/{slug}/comments", data=data)
+    return client.post(f"/posts/{slug}/comments", data=form_data(client.application, **fields))
 
 
 def entries(app) -> list[Entry]:
@@ -88,3 +96,11 @@ def seed_many(app, post_id: int, count: int, status: Status = Status.PENDING) ->
         ids = list(session.scalars(insert(Entry).returning(Entry.id), rows))
         session.commit()
         return ids
+
+
+def save_settings(app, **values) -> None:
+    """Save Discussion settings through the service the settings page uses."""
+    with app.app_context():
+        session = db.get_session()
+        discussion.save(session, Actor(None, "test", "127.0.0.1"), values)
+        session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import fetch, jobs, services
+from .. import discussion, fetch, jobs, services
 from ..models import Entry, EntryType, Mention, MentionState, Post, Status
 from . import webmention
 from .pingback import Caller
@@ -122,18 +122,29 @@ def receive_trackback(
     session: Session, post: Post, source: str, target: str, caller: Caller, ping
 ) -> Mention:
     """Queue a trackback as a pending entry at once, and a job that verifies its source."""
-    title = ping.title or ping.blog_name or source
+    title = (ping.title or ping.blog_name or source)[:245]
+    decision = services.judge_linkback(
+        discussion.load(session).rules,
+        ping.excerpt,
+        title,
+        source,
+        caller.ip_address,
+        caller.user_agent,
+    )
     entry = services.record_linkback(
         session,
         post,
         EntryType.TRACKBACK,
         source,
-        title[:245],
+        title,
         ping.excerpt,
         caller.ip_address,
         caller.user_agent,
-        reason=UNVERIFIED,
+        # Spam at once if the rules say so; otherwise held until its source is verified.
+        decision=decision if decision.status == Status.SPAM else None,
     )
+    if decision.status != Status.SPAM:
+        entry.reason = UNVERIFIED
     mention = record(
         session,
         post,
@@ -164,8 +175,17 @@ def _verify_trackback(session: Session, mention: Mention, page: fetch.Page) -> s
         target_key = resource_key(mention.target)
         document = parse(page.text(), page.url)
         if document.find_link(lambda url: resource_key(url) == target_key) is not None:
-            if pending:
-                entry.reason = services.HELD_FOR_MODERATOR
+            if pending:  # verified: now the Discussion rules decide, as for any entry
+                decision = services.judge_linkback(
+                    discussion.load(session).rules,
+                    entry.body,
+                    entry.author,
+                    mention.source,
+                    mention.ip_address,
+                    mention.user_agent,
+                )
+                entry.status, entry.rule = decision.status, decision.rule.value
+                entry.reason = decision.reason[:255]
             return None
         if pending:
             entry.status, entry.reason = Status.SPAM, "spam: the source does not link to the post"

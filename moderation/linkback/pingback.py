@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import fetch, services
-from ..models import Entry, EntryType, Post, Status
+from .. import discussion, fetch, services
+from ..models import Entry, EntryType, Post, Status, utcnow
 from . import source as source_page
 from .targets import Site, UnknownTarget, find_post, is_web_url, resource_key, without_fragment
 from .xmlrpc import Fault
@@ -58,7 +58,8 @@ def ping(
     post = target_post(session, site, target)
     if resource_key(source) == resource_key(target):
         raise Fault(GENERIC, "The source and the target are the same page.")
-    if not post.pings_open:
+    settings = discussion.load(session)
+    if not services.pings_open(post, settings, utcnow()):
         raise Fault(TARGET_NOT_USABLE, "Pingbacks are closed on this post.")
     source = without_fragment(source)
     if is_registered(session, post, source):
@@ -69,15 +70,19 @@ def ping(
     if link is None:
         raise Fault(NO_LINK, "The source page does not link to the target.")
     title = document.title or (urlsplit(source).hostname or source)
+    excerpt = document.excerpt(link)
     services.record_linkback(
         session,
         post,
         EntryType.PINGBACK,
         source,
         title,
-        document.excerpt(link),
+        excerpt,
         caller.ip_address,
         caller.user_agent,
+        decision=services.judge_linkback(
+            settings.rules, excerpt, title, source, caller.ip_address, caller.user_agent
+        ),
     )
     return f"Pingback from {source} to {target} registered; it awaits moderation."
 

@@ -1,10 +1,12 @@
 """The linkback receivers: protocols, not forms, so the one CSRF-exempt blueprint (§3)."""
 
+from datetime import timedelta
+
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from .. import db, fetch, ratelimit, services, site
-from ..models import EntryType
+from .. import db, discussion, fetch, ratelimit, services, site
+from ..models import EntryType, utcnow
 from . import mentions, pingback, trackback, webmention, xmlrpc
 from .targets import Site, hostname, is_web_url, without_fragment
 
@@ -109,7 +111,7 @@ def receive_trackback(slug: str):
         return _trackback_answer(str(error))
     if not is_web_url(ping.url):
         return _trackback_answer("The url parameter must be an absolute http or https URL.")
-    if not post.pings_open:
+    if not services.pings_open(post, discussion.load(session), utcnow()):
         return _trackback_answer("Sorry, trackbacks are closed for this item.")
     if _flooding(ping.url):
         return _trackback_answer("Too many trackbacks from this address or source.", 429)
@@ -135,17 +137,19 @@ def _caller() -> pingback.Caller:
 
 
 def _flooding(source: str) -> bool:
-    """Past the limit per caller IP or per source host; each request counts (§3 abuse limits)."""
-    limit = current_app.config["LINKBACK_RATE_LIMIT"]
-    counted = [
-        ("linkback-caller", request.remote_addr or ""),
-        ("linkback-source", hostname(source)),
-    ]
+    """Past the limits per caller IP or per source host, each request counted (§3 abuse
+    limits), or sooner than COMMENT_FLOOD_SECONDS after this IP's last linkback (§6)."""
+    config = current_app.config
+    limit = config["LINKBACK_RATE_LIMIT"]
+    address = request.remote_addr or ""
+    counted = [("linkback-caller", address), ("linkback-source", hostname(source))]
     if any(ratelimit.over_limit(limit, scope, key) for scope, key in counted):
         return True
     for scope, key in counted:
         ratelimit.hit(limit, scope, key)
-    return False
+    seconds = config["COMMENT_FLOOD_SECONDS"]
+    since = utcnow() - timedelta(seconds=seconds)
+    return bool(seconds) and services.linkback_flooding(db.get_session(), address, since)
 
 
 def _text(message: str, status: int) -> Response:

@@ -4,8 +4,17 @@ job makes later (§3.2.2), including updates and deletes of an earlier mention (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import fetch, sanitize, services
-from ..models import COMMENT_MAX_BYTES, Entry, EntryType, Mention, MentionKind, Post, Status
+from .. import discussion, fetch, sanitize, services
+from ..models import (
+    COMMENT_MAX_BYTES,
+    Entry,
+    EntryType,
+    Mention,
+    MentionKind,
+    Post,
+    Status,
+    utcnow,
+)
 from . import microformats, photos
 from .source import Document, Link, one_line, parse
 from .targets import (
@@ -20,7 +29,6 @@ from .targets import (
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 MEDIA_TAGS = ("a", "img", "video", "audio")
-CHANGED = "held for a moderator: changed by its source"
 
 
 def check_request(session: Session, site: Site, source: str, target: str) -> Post:
@@ -36,7 +44,7 @@ def check_request(session: Session, site: Site, source: str, target: str) -> Pos
         post = find_post(session, site, target)
     except UnknownTarget:
         raise services.Refused("The target is not a post on this site.", "target") from None
-    if not post.pings_open:
+    if not services.pings_open(post, discussion.load(session), utcnow()):
         raise services.Refused("This post does not accept webmentions.", "target")
     return post
 
@@ -126,10 +134,20 @@ def _entry_fields(
 
 
 def _store(session: Session, mention: Mention, existing: Entry | None, fields: dict) -> Entry:
-    """A new pending entry, or the earlier one updated in place (§3.2.4: no duplicate)."""
+    """A new entry, or the earlier one updated in place (§3.2.4: no duplicate); either way
+    the Discussion rules decide its status again (§6: links added later are seen)."""
     extra = {
         key: fields.get(key) for key in ("website", "mention_kind", "author_photo", "published")
     }
+    author = fields["author"][:245]
+    decision = services.judge_linkback(
+        discussion.load(session).rules,
+        fields["text"],
+        author,
+        extra["website"] or mention.source,
+        mention.ip_address,
+        mention.user_agent,
+    )
     if existing is None:
         post = session.get(Post, mention.post_id)
         return services.record_linkback(
@@ -137,18 +155,19 @@ def _store(session: Session, mention: Mention, existing: Entry | None, fields: d
             post,
             EntryType.WEBMENTION,
             mention.source,
-            fields["author"][:245],
+            author,
             fields["text"],
             mention.ip_address,
             mention.user_agent,
+            decision=decision,
             **extra,
         )
     changed = (existing.author, existing.body, existing.mention_kind) != (
-        fields["author"][:245],
+        author,
         fields["text"],
         extra["mention_kind"],
     )
-    existing.author = fields["author"][:245]
+    existing.author = author
     existing.source_title = fields["title"][:255]
     existing.body = fields["text"]
     existing.body_html = sanitize.comment_html(fields["text"])
@@ -156,9 +175,10 @@ def _store(session: Session, mention: Mention, existing: Entry | None, fields: d
     existing.mention_kind = extra["mention_kind"]
     existing.author_photo = extra["author_photo"]
     existing.published = extra["published"]
-    if existing.status == Status.TRASH or (changed and existing.status == Status.APPROVED):
-        # Linked again, or changed after approval: a moderator sees it before readers do.
-        existing.status, existing.reason = Status.PENDING, CHANGED
+    if existing.status != Status.SPAM and (changed or existing.status == Status.TRASH):
+        # Changed, or linked again: the rules decide anew, so a moderator sees what they hold.
+        existing.status, existing.rule = decision.status, decision.rule.value
+        existing.reason = decision.reason[:255]
     return existing
 
 

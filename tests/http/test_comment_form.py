@@ -3,7 +3,7 @@
 import pytest
 
 from moderation import db, services
-from tests.helpers import COMMENT, add_approved_comment, entries, submit
+from tests.helpers import COMMENT, add_approved_comment, entries, form_data, submit
 
 
 def _email_of_bytes(size: int) -> str:
@@ -37,7 +37,9 @@ def test_valid_comment_is_stored_pending_and_redirects_to_the_post(client, app, 
 
 def test_comment_records_the_user_agent(client, app, post):
     client.post(
-        "/posts/a-post/comments", data=COMMENT, headers={"User-Agent": "ExampleBrowser/1.0"}
+        "/posts/a-post/comments",
+        data=form_data(app),
+        headers={"User-Agent": "ExampleBrowser/1.0"},
     )
     assert entries(app)[0].user_agent == "ExampleBrowser/1.0"
 
@@ -288,7 +290,7 @@ def test_client_ip_comes_from_the_proxy_header_only_when_proxies_are_trusted(
     app = make_app(TRUSTED_PROXIES=hops)
     app.test_client().post(
         "/posts/a-post/comments",
-        data=COMMENT,
+        data=form_data(app),
         headers={"X-Forwarded-For": "198.51.100.7"},
     )
     assert entries(app)[0].ip_address == stored

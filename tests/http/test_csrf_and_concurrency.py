@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.helpers import COMMENT, entries, submit
+from tests.helpers import entries, form_data, submit
 
 
 def _token(page: str) -> str:
@@ -23,7 +23,7 @@ def test_comment_without_csrf_token_gets_400_keeps_the_text_and_stores_nothing(m
     assert "Words worth keeping</textarea>" in page
     assert entries(app) == []
     # The re-rendered form carries a fresh token that works.
-    retry = client.post("/posts/a-post/comments", data={**COMMENT, "csrf_token": _token(page)})
+    retry = client.post("/posts/a-post/comments", data=form_data(app, csrf_token=_token(page)))
     assert retry.status_code == 303
     assert len(entries(app)) == 1
 
@@ -33,14 +33,14 @@ def test_comment_with_a_token_from_another_session_is_refused(make_app, post):
     victim, attacker = app.test_client(), app.test_client()
     token = _token(attacker.get("/posts/a-post/").get_data(as_text=True))
     victim.get("/posts/a-post/")
-    response = victim.post("/posts/a-post/comments", data={**COMMENT, "csrf_token": token})
+    response = victim.post("/posts/a-post/comments", data=form_data(app, csrf_token=token))
     assert response.status_code == 400
     assert entries(app) == []
 
 
 def test_fifty_concurrent_submissions_over_http_are_all_stored_once(app, post, live_server):
     def send(number: int) -> int:
-        data = {**COMMENT, "comment": f"Concurrent comment {number}"}
+        data = form_data(app, comment=f"Concurrent comment {number}")
         response = requests.post(
             f"{live_server}/posts/a-post/comments", data=data, allow_redirects=False, timeout=60
         )

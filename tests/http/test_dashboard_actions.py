@@ -10,7 +10,7 @@ from moderation import accounts, db
 from moderation.models import AuditEvent, Entry, EntryType, Post, Status
 from moderation.moderating import status_counts
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
-from tests.helpers import add_comment, seed_many
+from tests.helpers import add_comment, form_data, seed_many
 
 PENDING, APPROVED, SPAM, TRASH = Status.PENDING, Status.APPROVED, Status.SPAM, Status.TRASH
 GONE = None
@@ -826,7 +826,7 @@ def test_post_settings_open_and_close_comments_and_pings(
 
 
 def test_closed_comments_refuse_readers_until_opened_again(moderator, app, post):
-    comment = {"comment": "Hi", "name": "Reader", "email": "reader@example.net"}
+    comment = form_data(app, comment="Hi", name="Reader", email="reader@example.net")
     moderator.post(f"/moderation/posts/{post.id}", data={"pings_open": "y"})
     refused = app.test_client().post("/posts/a-post/comments", data=comment)
     assert refused.status_code == 403

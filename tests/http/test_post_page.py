@@ -187,7 +187,7 @@ def test_remember_me_cookie_is_set_only_when_ticked_and_prefills_the_form(app, p
     assert "ada.reader@example.net" not in _page(forgetful.get("/posts/a-post/"))
 
     remembering = app.test_client()
-    submit(remembering, remember="y")
+    submit(remembering, remember="y", comment="Another thought.")
     cookie = remembering.get_cookie("comment_author")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
     response = remembering.get("/posts/a-post/")
@@ -197,7 +197,7 @@ def test_remember_me_cookie_is_set_only_when_ticked_and_prefills_the_form(app, p
     assert 'id="remember" name="remember" type="checkbox" value="y"' in page and "checked" in page
     assert response.headers["Cache-Control"] == "private, no-store"
 
-    submit(remembering)  # unticked now: forget
+    submit(remembering, comment="A third thought.")  # unticked now: forget
     assert remembering.get_cookie("comment_author") is None
 
 

@@ -1,0 +1,383 @@
+"""A post's thread as readers see it: pages of top-level entries with their replies,
+likes and reposts apart, where each entry's permalink lands, and the version that
+tells the page cache when to draw it again (§3, §6)."""
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from markupsafe import Markup
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+
+from . import discussion, identicon
+from .domain_errors import NotFound
+from .models import DiscussionSettings, Entry, EntryType, MentionKind, Post, Status
+
+MAX_VISIBLE_DEPTH = 5  # replies deeper than this are drawn at this indent
+REACTIONS = (MentionKind.LIKE, MentionKind.REPOST)  # shown as a row of avatars
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """What a public page may show of an entry: §3, it has no email field."""
+
+    id: int
+    type: EntryType
+    author: str
+    website: str
+    html: Markup
+    created: datetime
+    avatar: str  # the avatar's public name (identicon.avatar_name)
+    depth: int
+    pending: bool
+    replyable: bool
+    by_moderator: bool
+    source: str = ""  # a linkback's source page
+    mention_kind: MentionKind | None = None  # a webmention's h-entry kind
+    photo: str | None = None  # a webmention author's stored photo (Photo key)
+
+    @property
+    def anchor(self) -> str:
+        return f"comment-{self.id}"
+
+    @property
+    def label(self) -> str:
+        """How a linkback is introduced: "Pingback", "Trackback", "Mention", "Bookmark"."""
+        if self.type == EntryType.WEBMENTION:
+            return "Bookmark" if self.mention_kind == MentionKind.BOOKMARK else "Mention"
+        return self.type.value.capitalize()
+
+    @property
+    def is_reply(self) -> bool:
+        """Shown as a comment: a reader's comment, or a webmention marked as a reply."""
+        return self.type == EntryType.COMMENT or self.mention_kind == MentionKind.REPLY
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One page of a post's comments: its top-level entries with their replies."""
+
+    entries: list[PublicEntry]  # in reading order, replies after their parent
+    approved_count: int  # of the whole post, every page ("N thoughts")
+    reactions: list[PublicEntry] = field(default_factory=list)  # likes and reposts, compact
+    page: int = 1
+    pages: int = 1  # pages of top-level entries, at least one
+
+
+_THREAD_VERSION = select(func.count(), func.max(Entry.updated)).where(
+    Entry.post_id == bindparam("post_id"), Entry.status == Status.APPROVED
+)
+
+
+def not_reaction(entry) -> object:
+    """Likes and reposts are drawn as a row of avatars, outside the thread."""
+    return or_(entry.mention_kind.is_(None), entry.mention_kind.not_in(REACTIONS))
+
+
+def _shown(entry, post_id=None) -> object:
+    """The entry is drawn in the thread (of post `post_id`, when given): approved, or
+    pending and the reader's own (the ids bound as "own"), and not a like or repost."""
+    own = and_(entry.status == Status.PENDING, entry.id.in_(bindparam("own", expanding=True)))
+    shown = and_(or_(entry.status == Status.APPROVED, own), not_reaction(entry))
+    return shown if post_id is None else and_(entry.post_id == post_id, shown)
+
+
+def _parent_of(entry) -> tuple:
+    """The entry's parent, to outer-join by primary key, and the condition that the entry
+    stands at the top level: it is drawn under its parent only when that is an approved
+    entry of the thread (not when the parent went to trash, say).
+
+    An outer join on the key, not NOT EXISTS: the planner then looks the parent up by its
+    key even before it has statistics for the table.
+    """
+    parent = aliased(Entry)
+    alone = or_(
+        parent.id.is_(None), parent.status != Status.APPROVED, parent.mention_kind.in_(REACTIONS)
+    )
+    return parent, alone
+
+
+def _ranked_top_level(post_id):
+    """The top-level entries of a post with their rank, oldest first: a CTE (id, status,
+    rank). Only approved ones take a rank of their own; the reader's pending one takes the
+    rank it will have once approved, so it shows on the page where it lands and moves no
+    one else."""
+    top = aliased(Entry)
+    parent, alone = _parent_of(top)
+    approved = case((top.status == Status.APPROVED, 1), else_=0)
+    rank = func.sum(approved).over(order_by=(top.created, top.id)) + 1 - approved
+    return (
+        select(top.id, top.status, rank.label("rank"))
+        .outerjoin(parent, parent.id == top.parent_id)
+        .where(_shown(top, post_id), alone)
+        .cte("ranked")
+    )
+
+
+def _thread_page_statement():
+    """One page: its top-level entries (ranks `first` to `last`) and all their replies,
+    found by walking down from them, then the likes and reposts; each row with the last
+    rank (how many pages) and the post's approved count."""
+    post_id = bindparam("post_id")
+    ranked = _ranked_top_level(post_id)
+    tree = (
+        select(ranked.c.id, ranked.c.status, ranked.c.rank)
+        .where(ranked.c.rank.between(bindparam("first"), bindparam("last")))
+        .cte("tree", recursive=True)
+    )
+    reply = aliased(Entry)
+    tree = tree.union_all(
+        select(reply.id, reply.status, tree.c.rank)
+        .join(tree, reply.parent_id == tree.c.id)
+        .where(_shown(reply, post_id), tree.c.status == Status.APPROVED)
+    )
+    totals = (
+        select(func.max(ranked.c.rank)).scalar_subquery().label("last_rank"),
+        select(func.count())
+        .where(Entry.post_id == post_id, Entry.status == Status.APPROVED)
+        .scalar_subquery()
+        .label("approved_count"),
+    )
+    columns = (
+        Entry.id,
+        Entry.parent_id,
+        Entry.type,
+        Entry.status,
+        Entry.author,
+        Entry.email,
+        Entry.website,
+        Entry.source_url,
+        Entry.body_html,
+        Entry.created,
+        Entry.moderator_id,
+        Entry.mention_kind,
+        Entry.author_photo,
+    )
+    page = union_all(
+        select(*columns, tree.c.rank, *totals).join(tree, tree.c.id == Entry.id),
+        select(*columns, null().label("rank"), *totals).where(
+            Entry.post_id == post_id,
+            Entry.status == Status.APPROVED,
+            Entry.mention_kind.in_(REACTIONS),
+        ),
+    ).subquery("page")
+    return select(page).order_by(page.c.created, page.c.id)
+
+
+def _entry_place_statement():
+    """Where an entry is drawn: its post's slug, its status and kind, and the rank of the
+    top-level entry it hangs under (found by walking up), or NULL when not drawn."""
+    start, above = aliased(Entry), aliased(Entry)
+    chain = (
+        select(
+            start.id,
+            start.parent_id,
+            start.post_id,
+            start.created,
+            literal_column("0").label("level"),  # a typed 0, as PostgreSQL wants
+        )
+        .where(start.id == bindparam("entry_id"), _shown(start))
+        .cte("chain", recursive=True)
+    )
+    chain = chain.union_all(
+        select(above.id, above.parent_id, above.post_id, above.created, chain.c.level + 1)
+        .join(chain, above.id == chain.c.parent_id)
+        .where(above.status == Status.APPROVED, not_reaction(above))
+    )
+    top = select(chain).order_by(chain.c.level.desc()).limit(1).subquery("top")
+    earlier = aliased(Entry)
+    parent, alone = _parent_of(earlier)
+    approved_before = (
+        select(func.count())
+        .select_from(earlier)
+        .outerjoin(parent, parent.id == earlier.parent_id)
+        .where(
+            earlier.post_id == top.c.post_id,
+            earlier.status == Status.APPROVED,
+            not_reaction(earlier),
+            alone,
+            or_(
+                earlier.created < top.c.created,
+                and_(earlier.created == top.c.created, earlier.id < top.c.id),
+            ),
+        )
+        .scalar_subquery()
+    )
+    rank = select(approved_before + 1).select_from(top).scalar_subquery()
+    return (
+        select(
+            Post.slug,
+            Entry.status,
+            Entry.mention_kind,
+            rank.label("rank"),
+            DiscussionSettings.comments_per_page,
+        )
+        .join(Post, Post.id == Entry.post_id)
+        .outerjoin(DiscussionSettings, DiscussionSettings.id == discussion.SETTINGS_ID)
+        .where(Entry.id == bindparam("entry_id"))
+    )
+
+
+# The post page's statements, built once too.
+_POST_WITH_VERSION = select(
+    Post,
+    select(func.count())
+    .where(Entry.post_id == Post.id, Entry.status == Status.APPROVED)
+    .scalar_subquery(),
+    select(func.max(Entry.updated))
+    .where(Entry.post_id == Post.id, Entry.status == Status.APPROVED)
+    .scalar_subquery(),
+).where(Post.slug == bindparam("slug"))
+_THREAD_PAGE = _thread_page_statement()
+_ENTRY_PLACE = _entry_place_statement()
+
+
+def post_with_version(session: Session, slug: str) -> tuple[Post, tuple]:
+    """The post at a slug and the version of its approved entries (see thread_version),
+    in one query."""
+    row = session.execute(_POST_WITH_VERSION, {"slug": slug}).one_or_none()
+    if row is None:
+        raise NotFound("There is no post at this address.")
+    post, count, newest = row
+    return post, (count, newest)
+
+
+def post_thread(
+    session: Session,
+    post: Post,
+    own_ids: Collection[int],
+    avatar_key: bytes,
+    page: int = 1,
+    settings: discussion.Settings | None = None,
+    replies_open: bool = True,
+) -> Thread:
+    """One page of a post's entries, with the reader's own pending ones, threaded: one query.
+
+    A page holds `comments_per_page` top-level entries, oldest first, each with all its
+    replies; likes and reposts and the "N thoughts" count belong to every page. A page
+    past the last is NotFound (page 1 always exists). Entries at `thread_depth` (and all
+    of them when `replies_open` is false) offer no Reply link.
+    """
+    settings = settings or discussion.Settings()
+    per_page = max(settings.comments_per_page, 1)
+    rows = session.execute(
+        _THREAD_PAGE,
+        {
+            "post_id": post.id,
+            "own": sorted(own_ids),
+            "first": (page - 1) * per_page + 1,
+            "last": page * per_page,
+        },
+    ).all()
+    placed = [row for row in rows if row.rank is not None]
+    if page > 1 and not placed:
+        raise NotFound("There is no such page of comments.")
+    reactions = [_public_entry(row, 0, avatar_key) for row in rows if row.rank is None]
+    # The rule of _parent_of: a reply hangs under its parent only when that is approved.
+    approved = {row.id for row in placed if row.status == Status.APPROVED}
+    children: dict[int | None, list] = defaultdict(list)
+    for row in placed:
+        children[row.parent_id if row.parent_id in approved else None].append(row)
+
+    entries: list[PublicEntry] = []
+    stack = [(row, 0) for row in reversed(children[None])]
+    while stack:
+        row, depth = stack.pop()
+        can_reply = replies_open and depth + 1 < settings.thread_depth  # depth 0 is level 1
+        entries.append(_public_entry(row, depth, avatar_key, can_reply))
+        stack.extend((child, depth + 1) for child in reversed(children[row.id]))
+    last_rank = rows[0].last_rank if rows else None
+    return Thread(
+        entries=entries,
+        approved_count=rows[0].approved_count if rows else 0,
+        reactions=reactions,
+        page=page,
+        pages=max(1, -(-(last_rank or 0) // per_page)),
+    )
+
+
+def entry_page(session: Session, entry_id: int, own_ids: Collection[int] = ()) -> tuple[str, int]:
+    """The slug of an entry's post and the page of comments that shows it: one query.
+
+    NotFound unless the public sees the entry (approved), or it is one of `own_ids`
+    and pending: its author sees it on the page where it will stay once approved.
+    """
+    row = session.execute(_ENTRY_PLACE, {"entry_id": entry_id, "own": sorted(own_ids)}).first()
+    if row is None:
+        raise NotFound("There is no such comment.")
+    if row.rank is not None:
+        per_page = row.comments_per_page  # None before the settings are first saved
+        per_page = max(discussion.Settings().comments_per_page if per_page is None else per_page, 1)
+        return row.slug, (row.rank - 1) // per_page + 1
+    if row.status == Status.APPROVED and row.mention_kind in REACTIONS:
+        return row.slug, 1  # likes and reposts show on every page
+    raise NotFound("There is no such comment.")
+
+
+def permalink_path(session: Session, entry_id: int) -> str:
+    """Where an entry is read: /posts/<slug>/?cpage=N#comment-ID (no ?cpage on page 1).
+
+    For the page a submission redirects to, so a pending entry counts as its author's
+    own. An entry shown nowhere (spam, trash) gets its post's first page. The path is
+    from the application's root.
+    """
+    try:
+        slug, page = entry_page(session, entry_id, own_ids=[entry_id])
+    except NotFound:
+        slug = session.scalar(
+            select(Post.slug).join(Entry, Entry.post_id == Post.id).where(Entry.id == entry_id)
+        )
+        if slug is None:
+            raise
+        return f"/posts/{slug}/"
+    query = f"?cpage={page}" if page > 1 else ""
+    return f"/posts/{slug}/{query}#comment-{entry_id}"
+
+
+def thread_version(session: Session, post: Post) -> tuple:
+    """What changes whenever the approved entries of a post change: one small query.
+
+    Every change to an entry stamps its `updated`, so it becomes the newest; an entry
+    that leaves the approved set lowers the count.
+    """
+    return tuple(session.execute(_THREAD_VERSION, {"post_id": post.id}).one())
+
+
+def _public_entry(row, depth: int, avatar_key: bytes, can_reply: bool = False) -> PublicEntry:
+    if row.type == EntryType.COMMENT:
+        seed = row.email or row.author
+        website = row.website
+    elif row.mention_kind is not None:  # an h-entry: the author's own address first
+        seed = row.website or row.source_url or row.author
+        website = row.website or row.source_url
+    else:
+        seed = row.source_url or row.author
+        website = row.source_url or row.website
+    return PublicEntry(
+        id=row.id,
+        type=row.type,
+        author=row.author,
+        website=website,
+        html=Markup(row.body_html),
+        created=row.created,
+        avatar=identicon.avatar_name(avatar_key, seed),
+        depth=min(depth, MAX_VISIBLE_DEPTH),
+        pending=row.status == Status.PENDING,
+        replyable=can_reply and row.status == Status.APPROVED and row.type == EntryType.COMMENT,
+        by_moderator=row.moderator_id is not None,
+        source=row.source_url or "",
+        mention_kind=row.mention_kind,
+        photo=row.author_photo,
+    )
