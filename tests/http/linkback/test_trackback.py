@@ -16,16 +16,6 @@ FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app(LINKBACK_ALLOW_PRIVATE_HOSTS=True, LINKBACK_FETCH_TIMEOUT=2.0)
-
-
-@pytest.fixture
-def target(live_server, post) -> str:
-    return f"{live_server}/posts/a-post/"
-
-
-@pytest.fixture
 def ping_url(target) -> str:
     """The TrackBack URL, read from the RDF block on the post page."""
     page = requests.get(target, timeout=5).text

@@ -10,17 +10,7 @@ from sqlalchemy import update
 from moderation import db, jobs
 from moderation.models import Post, Status, utcnow
 from tests.helpers import entries, save_settings
-from tests.http.test_pingback import linking_page
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app(LINKBACK_ALLOW_PRIVATE_HOSTS=True, LINKBACK_FETCH_TIMEOUT=2.0)
-
-
-@pytest.fixture
-def target(live_server, post) -> str:
-    return f"{live_server}/posts/a-post/"
+from tests.http.linkback.test_pingback import linking_page
 
 
 @pytest.fixture

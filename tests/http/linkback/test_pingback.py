@@ -23,16 +23,6 @@ TITLE = "Some Other Blog's Title"
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app(LINKBACK_ALLOW_PRIVATE_HOSTS=True, LINKBACK_FETCH_TIMEOUT=2.0)
-
-
-@pytest.fixture
-def target(live_server, post) -> str:
-    return f"{live_server}/posts/a-post/"
-
-
-@pytest.fixture
 def endpoint(target) -> xmlrpc.client.ServerProxy:
     """The XML-RPC endpoint, found by discovery from the post page (Pingback 1.0 §2)."""
     response = requests.get(target, timeout=5)

@@ -22,21 +22,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app(
-        LINKBACK_ALLOW_PRIVATE_HOSTS=True,
-        LINKBACK_FETCH_TIMEOUT=2.0,
-        JOB_MAX_ATTEMPTS=2,
-        JOB_RETRY_SECONDS=0.01,
-    )
-
-
-@pytest.fixture
-def target(live_server, post) -> str:
-    return f"{live_server}/posts/a-post/"
-
-
-@pytest.fixture
 def endpoint(target) -> str:
     """The endpoint, discovered from the post page's Link header (Webmention §3.1.2)."""
     page = requests.get(target, timeout=5)
