@@ -128,11 +128,7 @@ REFUSAL_STATUS = {services.Closed: 403, services.Duplicate: 409, services.Floodi
 def _over_rate_limit() -> bool:
     """Count this post of the form against COMMENT_RATE_LIMIT for the client's IP."""
     limit = current_app.config["COMMENT_RATE_LIMIT"]
-    address = request.remote_addr or ""
-    if ratelimit.over_limit(limit, "comment", address):
-        return True
-    ratelimit.hit(limit, "comment", address)
-    return False
+    return not ratelimit.admit(limit, ("comment", request.remote_addr or ""))
 
 
 @bp.errorhandler(CSRFError)

@@ -34,6 +34,16 @@ def over_limit(limit: str, scope: str, *keys: str) -> bool:
     return any(not limiter.limiter.test(item, scope, key) for key in keys)
 
 
+def admit(limit: str, *counters: tuple[str, str]) -> bool:
+    """Count one request against each (scope, key) counter of `limit`; False, and nothing
+    counted, when any of them is already used up."""
+    if any(over_limit(limit, scope, key) for scope, key in counters):
+        return False
+    for scope, key in counters:
+        hit(limit, scope, key)
+    return True
+
+
 def hit(limit: str, scope: str, *keys: str) -> bool:
     """Count one hit for each key; True when this hit used up the limit of any of them."""
     limiter = _limiter()

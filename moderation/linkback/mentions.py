@@ -107,7 +107,7 @@ def give_up(session: Session, mention_id: int, reason: str) -> None:
     if mention.type == EntryType.TRACKBACK and mention.entry_id is not None:
         entry = session.get(Entry, mention.entry_id)
         if entry is not None and entry.status == Status.PENDING:
-            entry.reason = f"held for a moderator; the source could not be verified: {reason}"[:255]
+            entry.reason = _unverified(reason)
 
 
 KIND = jobs.Kind(run=verify, failed=give_up)
@@ -119,12 +119,18 @@ def reject(mention: Mention, reason: str) -> None:
 
 
 def receive_trackback(
-    session: Session, post: Post, source: str, target: str, caller: Caller, ping
+    session: Session,
+    post: Post,
+    settings: discussion.Settings,
+    source: str,
+    target: str,
+    caller: Caller,
+    ping,
 ) -> Mention:
     """Queue a trackback as a pending entry at once, and a job that verifies its source."""
     title = (ping.title or ping.blog_name or source)[:245]
     decision = services.judge_linkback(
-        discussion.load(session).rules,
+        settings.rules,
         ping.excerpt,
         title,
         source,
@@ -169,7 +175,7 @@ def _verify_trackback(session: Session, mention: Mention, page: fetch.Page) -> s
     pending = entry is not None and entry.status == Status.PENDING
     if not 200 <= page.status < 300:
         reason = f"the source answered HTTP {page.status}"
-    elif page.media_type not in webmention.HTML_TYPES:
+    elif page.media_type not in fetch.HTML_TYPES:
         reason = "the source is not an HTML page"
     else:
         target_key = resource_key(mention.target)
@@ -191,5 +197,10 @@ def _verify_trackback(session: Session, mention: Mention, page: fetch.Page) -> s
             entry.status, entry.reason = Status.SPAM, "spam: the source does not link to the post"
         return "the source does not link to the post"
     if pending:
-        entry.reason = f"held for a moderator; the source could not be verified: {reason}"
+        entry.reason = _unverified(reason)
     return reason
+
+
+def _unverified(reason: str) -> str:
+    """A pending trackback's reason once its source could not be checked."""
+    return f"held for a moderator; the source could not be verified: {reason}"[:255]

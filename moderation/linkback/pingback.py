@@ -25,7 +25,6 @@ TARGET_NOT_USABLE = 0x21
 ALREADY_REGISTERED = 0x30
 ACCESS_DENIED = 0x31
 
-HTML_TYPES = {"text/html", "application/xhtml+xml"}
 REGISTERED = "This pingback has already been registered."
 
 
@@ -121,7 +120,7 @@ def _fetch_document(source: str, limits: fetch.Limits, caller: Caller) -> source
         raise Fault(SOURCE_NOT_FOUND, f"The source could not be fetched: {error}") from None
     if not 200 <= page.status < 300:
         raise Fault(SOURCE_NOT_FOUND, f"The source answered HTTP {page.status}.")
-    if page.media_type not in HTML_TYPES:
+    if page.media_type not in fetch.HTML_TYPES:
         raise Fault(SOURCE_NOT_FOUND, "The source is not an HTML page.")
     if not page.body.strip():
         raise Fault(SOURCE_NOT_FOUND, "The source page is empty.")

@@ -111,7 +111,8 @@ def receive_trackback(slug: str):
         return _trackback_answer(str(error))
     if not is_web_url(ping.url):
         return _trackback_answer("The url parameter must be an absolute http or https URL.")
-    if not services.pings_open(post, discussion.load(session), utcnow()):
+    settings = discussion.load(session)
+    if not services.pings_open(post, settings, utcnow()):
         return _trackback_answer("Sorry, trackbacks are closed for this item.")
     if _flooding(ping.url):
         return _trackback_answer("Too many trackbacks from this address or source.", 429)
@@ -120,7 +121,7 @@ def receive_trackback(slug: str):
         return _trackback_answer("We already have a ping from that URL for this post.")
     target = post.url or site.absolute_url("public.post", slug=post.slug)
     try:
-        mentions.receive_trackback(session, post, source, target, _caller(), ping)
+        mentions.receive_trackback(session, post, settings, source, target, _caller(), ping)
         session.commit()
     except IntegrityError:  # the same trackback, registered by a request running alongside
         return _trackback_answer("We already have a ping from that URL for this post.")
@@ -140,13 +141,10 @@ def _flooding(source: str) -> bool:
     """Past the limits per caller IP or per source host, each request counted (§3 abuse
     limits), or sooner than COMMENT_FLOOD_SECONDS after this IP's last linkback (§6)."""
     config = current_app.config
-    limit = config["LINKBACK_RATE_LIMIT"]
     address = request.remote_addr or ""
-    counted = [("linkback-caller", address), ("linkback-source", hostname(source))]
-    if any(ratelimit.over_limit(limit, scope, key) for scope, key in counted):
+    counters = (("linkback-caller", address), ("linkback-source", hostname(source)))
+    if not ratelimit.admit(config["LINKBACK_RATE_LIMIT"], *counters):
         return True
-    for scope, key in counted:
-        ratelimit.hit(limit, scope, key)
     seconds = config["COMMENT_FLOOD_SECONDS"]
     since = utcnow() - timedelta(seconds=seconds)
     return bool(seconds) and services.linkback_flooding(db.get_session(), address, since)

@@ -27,7 +27,6 @@ from .targets import (
     without_fragment,
 )
 
-HTML_TYPES = {"text/html", "application/xhtml+xml"}
 MEDIA_TAGS = ("a", "img", "video", "audio")
 
 
@@ -68,7 +67,7 @@ def verify(
         return "the source is gone (HTTP 410)"
     if not 200 <= page.status < 300:
         return f"the source answered HTTP {page.status}"
-    if page.media_type not in HTML_TYPES | {"text/plain"}:
+    if page.media_type not in fetch.HTML_TYPES | {"text/plain"}:
         _withdraw(existing, "the source no longer links to the target")
         return "the source is not HTML or plain text"
     found = _find_link(page, mention.target)
@@ -107,7 +106,7 @@ def _entry_fields(
     """Author, text and kind: from the h-entry where there is one, else as for pingbacks."""
     target_key = resource_key(mention.target)
     entry = None
-    if page.media_type in HTML_TYPES:
+    if page.media_type in fetch.HTML_TYPES:
         entry = microformats.read_h_entry(
             page.text(), page.url, lambda url: resource_key(url) == target_key
         )
