@@ -1,5 +1,6 @@
 """Test helpers shared by the HTTP and browser tests."""
 
+import re
 import time
 from datetime import timedelta
 
@@ -104,3 +105,16 @@ def save_settings(app, **values) -> None:
         session = db.get_session()
         discussion.save(session, Actor(None, "test", "127.0.0.1"), values)
         session.commit()
+
+
+CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def token_in(page: str) -> str:
+    """The CSRF token of the (first) form in a page."""
+    return CSRF_TOKEN.search(page).group(1)
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form on the page at `url`, for `client`'s session."""
+    return token_in(client.get(url).get_data(as_text=True))

@@ -1,15 +1,10 @@
 """Forged posts change nothing; honest concurrent posts are all kept."""
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.helpers import entries, form_data, submit
-
-
-def _token(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+from tests.helpers import entries, form_data, submit, token_in
 
 
 def test_comment_without_csrf_token_gets_400_keeps_the_text_and_stores_nothing(make_app, post):
@@ -23,7 +18,7 @@ def test_comment_without_csrf_token_gets_400_keeps_the_text_and_stores_nothing(m
     assert "Words worth keeping</textarea>" in page
     assert entries(app) == []
     # The re-rendered form carries a fresh token that works.
-    retry = client.post("/posts/a-post/comments", data=form_data(app, csrf_token=_token(page)))
+    retry = client.post("/posts/a-post/comments", data=form_data(app, csrf_token=token_in(page)))
     assert retry.status_code == 303
     assert len(entries(app)) == 1
 
@@ -31,7 +26,7 @@ def test_comment_without_csrf_token_gets_400_keeps_the_text_and_stores_nothing(m
 def test_comment_with_a_token_from_another_session_is_refused(make_app, post):
     app = make_app(WTF_CSRF_ENABLED=True)
     victim, attacker = app.test_client(), app.test_client()
-    token = _token(attacker.get("/posts/a-post/").get_data(as_text=True))
+    token = token_in(attacker.get("/posts/a-post/").get_data(as_text=True))
     victim.get("/posts/a-post/")
     response = victim.post("/posts/a-post/comments", data=form_data(app, csrf_token=token))
     assert response.status_code == 400

@@ -10,12 +10,11 @@ from moderation import accounts, db
 from moderation.models import AuditEvent, Entry, EntryType, Post, Status
 from moderation.moderating import status_counts
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
-from tests.helpers import add_comment, form_data, seed_many
+from tests.helpers import add_comment, csrf_token, form_data, seed_many
 
 PENDING, APPROVED, SPAM, TRASH = Status.PENDING, Status.APPROVED, Status.SPAM, Status.TRASH
 GONE = None
 BACK = "/moderation/?status=pending&type=comment&q=words&page=2"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 NEXT = re.compile(r'name="next" value="([^"]*)"')
 EDIT = {
     "comment": "Edited *text* with <script>alert(1)</script> and https://edited.com/",
@@ -72,10 +71,6 @@ def _snapshot(app) -> tuple:
         )
 
 
-def _token(client, url: str) -> str:
-    return TOKEN.search(client.get(url).get_data(as_text=True)).group(1)
-
-
 def _csrf_moderator(make_app):
     """An app that checks form tokens, and a client logged in to it with a real token."""
     app = make_app(WTF_CSRF_ENABLED=True)
@@ -86,7 +81,7 @@ def _csrf_moderator(make_app):
         data={
             "username": "mod",
             "password": MODERATOR_PASSWORD,
-            "csrf_token": _token(client, "/moderation/login"),
+            "csrf_token": csrf_token(client, "/moderation/login"),
         },
     )
     assert response.status_code == 303
@@ -373,7 +368,7 @@ def test_no_action_works_for_a_session_of_a_disabled_account(moderator, app, tar
     [*ENDPOINTS, ("/moderation/logout", {})],
     ids=[*ENDPOINT_IDS, "logout"],
 )
-def test_no_action_works_without_a_form_token(make_app, targets, url, data):
+def test_no_action_works_without_a_formcsrf_token(make_app, targets, url, data):
     app, client = _csrf_moderator(make_app)
     before = _snapshot(app)
     target, form = _filled(url, data, targets)
@@ -392,7 +387,7 @@ def test_every_action_works_with_the_token_from_the_queue_page(make_app, targets
     app, client = _csrf_moderator(make_app)
     before = _snapshot(app)
     target, form = _filled(url, data, targets)
-    response = client.post(target, data={**form, "csrf_token": _token(client, "/moderation/")})
+    response = client.post(target, data={**form, "csrf_token": csrf_token(client, "/moderation/")})
     assert response.status_code == 303
     assert _snapshot(app) != before
 
@@ -407,12 +402,14 @@ def test_a_token_from_another_session_is_refused(make_app, targets, url, data):
         data={
             "username": "eve",
             "password": MODERATOR_PASSWORD,
-            "csrf_token": _token(attacker, "/moderation/login"),
+            "csrf_token": csrf_token(attacker, "/moderation/login"),
         },
     )
     before = _snapshot(app)
     target, form = _filled(url, data, targets)
-    response = client.post(target, data={**form, "csrf_token": _token(attacker, "/moderation/")})
+    response = client.post(
+        target, data={**form, "csrf_token": csrf_token(attacker, "/moderation/")}
+    )
     assert response.status_code == 400
     assert _snapshot(app) == before
 

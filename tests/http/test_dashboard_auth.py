@@ -1,7 +1,5 @@
 """Logging in and out of the dashboard: sessions, cookies, the failed-login limit, headers."""
 
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -9,9 +7,9 @@ from moderation import accounts, db
 from moderation.dashboard import TOO_MANY_LOGINS, WRONG_LOGIN
 from moderation.models import AuditEvent
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
+from tests.helpers import csrf_token
 
 NEW_PASSWORD = "a brand new passphrase"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 DASHBOARD_PAGES = [
     "/moderation/",
     "/moderation/?status=spam",
@@ -25,10 +23,6 @@ def _log_in(client, username: str = "mod", password: str = MODERATOR_PASSWORD, *
     return client.post(
         "/moderation/login", data={"username": username, "password": password}, **kwargs
     )
-
-
-def _token(client, url: str) -> str:
-    return TOKEN.search(client.get(url).get_data(as_text=True)).group(1)
 
 
 def _audit(app) -> list[tuple[str, str, str]]:
@@ -112,11 +106,11 @@ def test_session_cookie_is_httponly_lax_and_secure_over_https(app, client, base_
     assert ("secure" in flags) is secure
 
 
-def test_login_rotates_the_session_and_its_form_token(make_app):
+def test_login_rotates_the_session_and_its_formcsrf_token(make_app):
     app = make_app(WTF_CSRF_ENABLED=True)
     create_moderator(app)
     client = app.test_client()
-    old_token = _token(client, "/moderation/login")
+    old_token = csrf_token(client, "/moderation/login")
     old_cookie = client.get_cookie("session").value
     response = client.post(
         "/moderation/login",
@@ -127,7 +121,7 @@ def test_login_rotates_the_session_and_its_form_token(make_app):
     # The token handed out before the login is worth nothing after it.
     assert client.post("/moderation/logout", data={"csrf_token": old_token}).status_code == 400
     assert client.get("/moderation/").status_code == 200
-    assert _token(client, "/moderation/") != old_token
+    assert csrf_token(client, "/moderation/") != old_token
 
 
 def test_login_without_a_form_token_is_refused_when_csrf_is_on(make_app):
@@ -318,12 +312,12 @@ def test_logout_without_a_form_token_keeps_the_session(make_app):
         data={
             "username": "mod",
             "password": MODERATOR_PASSWORD,
-            "csrf_token": _token(client, "/moderation/login"),
+            "csrf_token": csrf_token(client, "/moderation/login"),
         },
     )
     assert client.post("/moderation/logout").status_code == 400
     assert client.get("/moderation/").status_code == 200
-    token = _token(client, "/moderation/")
+    token = csrf_token(client, "/moderation/")
     assert client.post("/moderation/logout", data={"csrf_token": token}).status_code == 303
     assert client.get("/moderation/").status_code == 302
 

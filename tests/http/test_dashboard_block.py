@@ -10,7 +10,7 @@ from moderation import db, discussion, policy, services
 from moderation.accounts import Actor
 from moderation.models import AuditEvent, Entry, EntryType, Status
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
-from tests.helpers import add_comment
+from tests.helpers import add_comment, csrf_token
 
 EMAIL = "spammer@shady.example"
 IP = "203.0.113.66"
@@ -18,7 +18,6 @@ HOST = "cheap-watches.example"
 VALUES = {"email": EMAIL, "ip": IP, "host": HOST}
 BACK = "/moderation/?status=pending&type=comment&q=watches&page=2"
 ADMIN = Actor(None, "admin", "127.0.0.1")  # settings saved before a test's actions
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture
@@ -265,7 +264,7 @@ def test_blocking_needs_the_form_token_when_csrf_is_on(make_app, post):
     entry_id = add_comment(app, "Cheap watches.", email=EMAIL)
     create_moderator(app)
     client = app.test_client()
-    token = TOKEN.search(client.get("/moderation/login").get_data(as_text=True)).group(1)
+    token = csrf_token(client, "/moderation/login")
     client.post(
         "/moderation/login",
         data={"username": "mod", "password": MODERATOR_PASSWORD, "csrf_token": token},
@@ -273,6 +272,6 @@ def test_blocking_needs_the_form_token_when_csrf_is_on(make_app, post):
     assert _block(client, entry_id, "email").status_code == 400
     assert _entry(app, entry_id).status == Status.PENDING
     assert _disallowed(app) == ()
-    token = TOKEN.search(client.get("/moderation/").get_data(as_text=True)).group(1)
+    token = csrf_token(client, "/moderation/")
     assert _block(client, entry_id, "email", data={"csrf_token": token}).status_code == 303
     assert _disallowed(app) == (EMAIL,)

@@ -10,10 +10,9 @@ from sqlalchemy import select
 from moderation import db, discussion, policy
 from moderation.models import AuditEvent, DiscussionSettings, Entry, Status
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
-from tests.helpers import add_comment, seed_many
+from tests.helpers import add_comment, csrf_token, seed_many
 
 URL = "/moderation/settings"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ROW = re.compile(r'<li class="row status-\w+" id="entry-(\d+)"')
 # What the form posts when nothing is changed (an unticked checkbox is not sent).
 DEFAULT_FORM = {
@@ -40,14 +39,10 @@ def _log_in(app, username: str, csrf: bool = False):
     client = app.test_client()
     data = {"username": username, "password": MODERATOR_PASSWORD}
     if csrf:
-        data["csrf_token"] = _token(client, "/moderation/login")
+        data["csrf_token"] = csrf_token(client, "/moderation/login")
     response = client.post("/moderation/login", data=data)
     assert response.status_code == 303
     return client
-
-
-def _token(client, url: str) -> str:
-    return TOKEN.search(client.get(url).get_data(as_text=True)).group(1)
 
 
 @pytest.fixture
@@ -293,7 +288,7 @@ def test_saving_needs_the_form_token_when_csrf_is_on(make_app):
     assert boss.post(URL, data=CHANGED_FORM).status_code == 400
     assert boss.post(URL, data={**CHANGED_FORM, "csrf_token": "forged"}).status_code == 400
     assert _stored(app) is None
-    response = boss.post(URL, data={**CHANGED_FORM, "csrf_token": _token(boss, URL)})
+    response = boss.post(URL, data={**CHANGED_FORM, "csrf_token": csrf_token(boss, URL)})
     assert response.status_code == 303
     assert _loaded(app).rules.max_links == 3
 
