@@ -151,7 +151,9 @@ class _Reader(HTMLParser):
             return
         if self.hidden:
             return
-        collapsed = WHITESPACE.sub(" ", data)
+        # Controls (NUL above all: PostgreSQL's text refuses it) and bidi overrides go here,
+        # where a page's text enters: excerpts and trackback fields are cut from it.
+        collapsed = WHITESPACE.sub(" ", UNPRINTABLE.sub(" ", data))
         if self.ends_with_space:
             collapsed = collapsed.lstrip(" ")
         if collapsed:

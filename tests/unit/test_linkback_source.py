@@ -95,3 +95,10 @@ def test_a_very_long_link_text_is_shortened():
 def test_malformed_html_is_read_without_error(html):
     document = source.parse(html, PAGE)
     assert document.title == ""
+
+
+def test_controls_and_bidi_overrides_leave_the_text_and_the_excerpt():
+    html = f'<p>a\x00b <a href="{TARGET}">li\x01nk</a> c\u202ed</p>'
+    document = source.parse(html, PAGE)
+    assert document.text.strip() == "a b li nk c d"
+    assert document.excerpt(document.links[0]) == "[…] a b li nk c d […]"

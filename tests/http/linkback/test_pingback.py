@@ -324,3 +324,13 @@ def test_concurrent_repeats_register_one_pingback(app, endpoint, target, source_
         thread.join()
     assert len(entries(app)) == 1
     assert [outcome for outcome in outcomes if not isinstance(outcome, str)] == [48] * 7
+
+
+def test_a_source_with_nul_and_control_characters_is_registered_without_them(
+    app, endpoint, target, source_server
+):
+    html = linking_page(target).replace("A week of reading", "A week\x00 of\x07 reading")
+    source = source_server.page("/week.html", html.encode())
+    endpoint.pingback.ping(source, target)
+    [entry] = entries(app)
+    assert entry.body.startswith("[…] A week of reading Among")
