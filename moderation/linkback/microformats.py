@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 
 import mf2py
 
-from ..models import COMMENT_MAX_BYTES, URL_MAX_CHARS, MentionKind
+from ..models import COMMENT_MAX_BYTES, MentionKind
 from .source import one_line, parse
+from .targets import is_web_url
 
 NAME_MAX_CHARS = 245  # an author name's limit (§3)
 # The properties that say what the entry is, in the order a kind is chosen.
@@ -264,14 +265,7 @@ def _first_url(values: Any) -> str:
 def _web_url(value: Any) -> str:
     """The value when it is an absolute http(s) URL with a host and a valid port, else ""."""
     url = _text_value(value).strip()
-    if not url or len(url.encode()) > URL_MAX_CHARS or any(ch <= " " or ch == "\x7f" for ch in url):
-        return ""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a bad port)
-    except ValueError:
-        return ""
-    return url if parts.scheme.lower() in {"http", "https"} and parts.hostname else ""
+    return url if is_web_url(url) else ""
 
 
 def _host(url: str) -> str:
