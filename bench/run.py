@@ -167,9 +167,8 @@ def seed_post(session, slug: str, count: int, rng: random.Random) -> None:
         ids = []
         for _ in range(size):
             parent_id = rng.choice(parents) if parents else None
-            ids.append(
-                services.submit_comment(session, post.slug, _submission(rng, index, parent_id))
-            )
+            stored = services.submit_comment(session, post.slug, _submission(rng, index, parent_id))
+            ids.append(stored.id)
             index += 1
         # A reply needs an approved parent (§3), so approve each level before the next.
         services.set_status(session, ids, Status.APPROVED, "seeded for the benchmark")

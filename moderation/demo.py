@@ -65,7 +65,7 @@ def load(session: Session) -> Post:
     post = services.create_post(session, SLUG, TITLE, BODY)
     now = utcnow()
     pingback = services.record_linkback(session, post, EntryType.PINGBACK, *PINGBACK)
-    first = services.submit_comment(session, post.slug, FIRST)
+    first = services.submit_comment(session, post.slug, FIRST).id
     _approve(session, pingback.id, first)
     reply = services.submit_comment(
         session,
@@ -79,7 +79,7 @@ def load(session: Session) -> Post:
             ip_address="192.0.2.11",
             user_agent="demo",
         ),
-    )
+    ).id
     _approve(session, reply)
     ages = {pingback.id: timedelta(days=2), first: timedelta(hours=20), reply: timedelta(hours=3)}
     for entry_id, age in ages.items():

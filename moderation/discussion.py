@@ -49,7 +49,13 @@ class Settings:
 
 def load(session: Session) -> Settings:
     """The settings, or the defaults before an administrator first saves them: one query."""
-    row = session.scalar(select(DiscussionSettings).where(DiscussionSettings.id == SETTINGS_ID))
+    return from_row(
+        session.scalar(select(DiscussionSettings).where(DiscussionSettings.id == SETTINGS_ID))
+    )
+
+
+def from_row(row: DiscussionSettings | None) -> Settings:
+    """The settings a stored row holds; the defaults when there is none yet."""
     if row is None:
         return Settings()
     return Settings(

@@ -1,6 +1,8 @@
 """The domain errors services raise; entry points translate them (HTTP status, XML-RPC
 fault, exit code). Each message is safe to show."""
 
+NO_POST = "There is no post at this address."
+
 
 class ServiceError(Exception):
     """A request the service will not carry out; the message is safe to show."""

@@ -136,6 +136,8 @@ class Entry(Base):
         # The flood rule and the known-author rule: recent entries by IP, by email.
         Index("ix_entries_ip_created", "ip_address", "created"),
         Index("ix_entries_email_created", "email", "created"),
+        # A comment said twice (§6: a duplicate is refused): one row per fingerprint.
+        Index("uq_entries_fingerprint", "fingerprint", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -169,6 +171,10 @@ class Entry(Base):
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(USER_AGENT_MAX_CHARS), default="")
+    # A reader's comment: a digest of its post, parent, name, email and text as sent
+    # (services.comment_fingerprint). A moderator's edit leaves it as it was; other
+    # entries have none.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -102,7 +102,7 @@ def submit_comment(slug: str):
     submission = form.submission(request.remote_addr or "", request.user_agent.string, age)
     flood_seconds = 0 if exempt else config["COMMENT_FLOOD_SECONDS"]
     try:
-        entry_id = services.submit_comment(
+        stored = services.submit_comment(
             session, slug, submission, flood_seconds, config["COMMENT_FORM_MIN_SECONDS"]
         )
     except services.Refused as refused:
@@ -113,8 +113,8 @@ def submit_comment(slug: str):
         return render_post(services.get_post(session, slug), form, status, notice=refused.message)
     session.commit()
     # The page the comment lands on (§6: pages of comments), its anchor in view.
-    response = redirect(request.script_root + threads.permalink_path(session, entry_id), 303)
-    cookies.remember_own_entry(response, entry_id)
+    response = redirect(request.script_root + stored.path, 303)
+    cookies.remember_own_entry(response, stored.id)
     if form.remember.data:
         cookies.remember_commenter(response, form.name.data, form.email.data, form.website.data)
     else:

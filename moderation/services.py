@@ -5,6 +5,8 @@ domain errors of domain_errors.py, which entry points translate (HTTP status, ex
 code); they are named here too, as services.NotFound and so on.
 """
 
+import hashlib
+import json
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
@@ -14,16 +16,17 @@ from urllib.parse import urlsplit
 from sqlalchemy import (
     bindparam,
     func,
-    insert,
     literal_column,
     or_,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from . import discussion, policy, sanitize, threads
 from .domain_errors import (  # noqa: F401 (named here for callers: services.NotFound)
+    NO_POST,
     Closed,
     Duplicate,
     Flooding,
@@ -79,7 +82,7 @@ _POST_BY_SLUG = select(Post).where(Post.slug == bindparam("slug"))
 def get_post(session: Session, slug: str) -> Post:
     post = session.scalar(_POST_BY_SLUG, {"slug": slug})
     if post is None:
-        raise NotFound("There is no post at this address.")
+        raise NotFound(NO_POST)
     return post
 
 
@@ -110,29 +113,41 @@ def create_post(
     return post
 
 
+@dataclass(frozen=True)
+class StoredComment:
+    id: int
+    path: str  # where its author reads it, from the app's root (threads.permalink_path)
+
+
+DUPLICATE = "Duplicate comment detected; it looks as though you've already said that!"
+
+
 def submit_comment(
     session: Session,
     slug: str,
     submission: Submission,
     flood_seconds: int = 0,
     min_form_seconds: float = policy.MIN_FORM_SECONDS,
-) -> int:
-    """Screen a reader's comment and store it with the status the rules give; return its id.
+) -> StoredComment:
+    """Screen a reader's comment and store it with the status the rules give.
 
     Refused before anything is stored: a closed post (Closed), a bad parent (Refused),
     the same comment again (Duplicate), a second one within `flood_seconds` from the
     same IP or email (Flooding; 0 turns the check off, as for moderators).
+
+    A top-level comment costs two statements, the INSERT included: its page comes from
+    the count the first one reads, and a duplicate is found by the INSERT itself.
     """
-    settings = discussion.load(session)
-    post = get_post(session, slug)
+    post, settings, ranked = threads.post_for_submission(session, slug)
     now = utcnow()
     if not comments_open(post, settings, now):
         raise Closed("Comments are closed on this post.")
     if submission.parent_id is not None:
         _check_parent(session, slug, submission.parent_id, settings.thread_depth)
-    if _said_before(session, post, submission):
-        raise Duplicate("Duplicate comment detected; it looks as though you've already said that!")
+    fingerprint = comment_fingerprint(post.id, submission)
     if flood_seconds and _posted_since(session, submission, now - timedelta(seconds=flood_seconds)):
+        if _fingerprint_taken(session, fingerprint):
+            raise Duplicate(DUPLICATE)  # a second click: say why, not "too quickly"
         raise Flooding("You are posting comments too quickly. Slow down.")
     rules = replace(settings.rules, min_form_seconds=min_form_seconds)
     known = rules.trust_known_authors and _known_author(session, submission)
@@ -164,27 +179,30 @@ def submit_comment(
         "body_html": sanitize.comment_html(submission.text),
         "ip_address": submission.ip_address,
         "user_agent": submission.user_agent[:USER_AGENT_MAX_CHARS],
+        "fingerprint": fingerprint,
         "created": now,
         "updated": now,
     }
-    return session.execute(_INSERT_COMMENT, values).scalar_one()
+    insert_comment = _INSERT_COMMENT[session.get_bind().dialect.name]
+    entry_id = session.scalar(insert_comment, values)
+    if entry_id is None:  # the fingerprint is taken: said before, whatever its status
+        raise Duplicate(DUPLICATE)
+    if decision.status not in (Status.PENDING, Status.APPROVED):
+        return StoredComment(entry_id, f"/posts/{slug}/")  # shown nowhere
+    if submission.parent_id is not None:  # on the page of the thread it answers
+        return StoredComment(entry_id, threads.permalink_path(session, entry_id))
+    page = threads.page_of_rank(ranked + 1, settings.comments_per_page)
+    return StoredComment(entry_id, threads.page_path(slug, page, entry_id))
 
 
-def _said_before(session: Session, post: Post, submission: Submission) -> bool:
-    """The same post, parent, name, email and text as an earlier comment, whatever its status."""
-    parent = (
-        Entry.parent_id.is_(None)
-        if submission.parent_id is None
-        else Entry.parent_id == submission.parent_id
-    )
-    return _any_comment(
-        session,
-        Entry.post_id == post.id,
-        parent,
-        Entry.author == submission.name,
-        Entry.email == submission.email,
-        Entry.body == submission.text,
-    )
+def comment_fingerprint(post_id: int, submission: Submission) -> str:
+    """What makes two comments the same (§6 duplicate): post, parent, name, email, text."""
+    fields = [post_id, submission.parent_id, submission.name, submission.email, submission.text]
+    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
+
+
+def _fingerprint_taken(session: Session, fingerprint: str) -> bool:
+    return session.scalar(select(Entry.id).where(Entry.fingerprint == fingerprint)) is not None
 
 
 def _posted_since(session: Session, submission: Submission, since: datetime) -> bool:
@@ -211,7 +229,14 @@ def _any_comment(session: Session, *conditions) -> bool:
     return session.scalar(query) is not None
 
 
-_INSERT_COMMENT = insert(Entry).returning(Entry.id)
+# A comment said before conflicts on its fingerprint: the INSERT stores nothing and
+# returns no id, and two identical comments sent at once store one.
+_INSERT_COMMENT = {
+    name: dialect.insert(Entry.__table__)
+    .on_conflict_do_nothing(index_elements=[Entry.__table__.c.fingerprint])
+    .returning(Entry.__table__.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def _parent_level_statement():

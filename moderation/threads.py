@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from . import discussion, identicon
-from .domain_errors import NotFound
+from .domain_errors import NO_POST, NotFound
 from .models import DiscussionSettings, Entry, EntryType, MentionKind, Post, Status
 
 MAX_VISIBLE_DEPTH = 5  # replies deeper than this are drawn at this indent
@@ -81,9 +81,20 @@ _THREAD_VERSION = select(func.count(), func.max(Entry.updated)).where(
 )
 
 
+# Comparisons rather than IN (...): an IN list is an expanding parameter, which is
+# worked into the cached SQL again at every execution.
+
+
+def is_reaction(entry) -> object:
+    """A like or a repost: drawn as a row of avatars, outside the thread."""
+    return or_(*(entry.mention_kind == kind for kind in REACTIONS))
+
+
 def not_reaction(entry) -> object:
-    """Likes and reposts are drawn as a row of avatars, outside the thread."""
-    return or_(entry.mention_kind.is_(None), entry.mention_kind.not_in(REACTIONS))
+    """Anything but a like or a repost (an entry with no h-entry kind included)."""
+    return or_(
+        entry.mention_kind.is_(None), and_(*(entry.mention_kind != kind for kind in REACTIONS))
+    )
 
 
 def _shown(entry, post_id=None) -> object:
@@ -103,9 +114,7 @@ def _parent_of(entry) -> tuple:
     key even before it has statistics for the table.
     """
     parent = aliased(Entry)
-    alone = or_(
-        parent.id.is_(None), parent.status != Status.APPROVED, parent.mention_kind.in_(REACTIONS)
-    )
+    alone = or_(parent.id.is_(None), parent.status != Status.APPROVED, is_reaction(parent))
     return parent, alone
 
 
@@ -170,10 +179,38 @@ def _thread_page_statement():
         select(*columns, null().label("rank"), *totals).where(
             Entry.post_id == post_id,
             Entry.status == Status.APPROVED,
-            Entry.mention_kind.in_(REACTIONS),
+            is_reaction(Entry),
         ),
     ).subquery("page")
     return select(page).order_by(page.c.created, page.c.id)
+
+
+def _approved_top_level_count(post_id, before=None):
+    """How many approved entries of a post take a rank of their own (stand at the top
+    level and are no like or repost): all of them, or those placed before `before`
+    (columns `created` and `id`). A scalar subquery."""
+    earlier = aliased(Entry)
+    parent, alone = _parent_of(earlier)
+    conditions = [
+        earlier.post_id == post_id,
+        earlier.status == Status.APPROVED,
+        not_reaction(earlier),
+        alone,
+    ]
+    if before is not None:
+        conditions.append(
+            or_(
+                earlier.created < before.created,
+                and_(earlier.created == before.created, earlier.id < before.id),
+            )
+        )
+    return (
+        select(func.count())
+        .select_from(earlier)
+        .outerjoin(parent, parent.id == earlier.parent_id)
+        .where(*conditions)
+        .scalar_subquery()
+    )
 
 
 def _entry_place_statement():
@@ -197,24 +234,7 @@ def _entry_place_statement():
         .where(above.status == Status.APPROVED, not_reaction(above))
     )
     top = select(chain).order_by(chain.c.level.desc()).limit(1).subquery("top")
-    earlier = aliased(Entry)
-    parent, alone = _parent_of(earlier)
-    approved_before = (
-        select(func.count())
-        .select_from(earlier)
-        .outerjoin(parent, parent.id == earlier.parent_id)
-        .where(
-            earlier.post_id == top.c.post_id,
-            earlier.status == Status.APPROVED,
-            not_reaction(earlier),
-            alone,
-            or_(
-                earlier.created < top.c.created,
-                and_(earlier.created == top.c.created, earlier.id < top.c.id),
-            ),
-        )
-        .scalar_subquery()
-    )
+    approved_before = _approved_top_level_count(top.c.post_id, before=top.c)
     rank = select(approved_before + 1).select_from(top).scalar_subquery()
     return (
         select(
@@ -242,6 +262,11 @@ _POST_WITH_VERSION = select(
 ).where(Post.slug == bindparam("slug"))
 _THREAD_PAGE = _thread_page_statement()
 _ENTRY_PLACE = _entry_place_statement()
+_POST_FOR_SUBMISSION = (
+    select(Post, DiscussionSettings, _approved_top_level_count(Post.id))
+    .outerjoin(DiscussionSettings, DiscussionSettings.id == discussion.SETTINGS_ID)
+    .where(Post.slug == bindparam("slug"))
+)
 
 
 def post_with_version(session: Session, slug: str) -> tuple[Post, tuple]:
@@ -249,9 +274,30 @@ def post_with_version(session: Session, slug: str) -> tuple[Post, tuple]:
     in one query."""
     row = session.execute(_POST_WITH_VERSION, {"slug": slug}).one_or_none()
     if row is None:
-        raise NotFound("There is no post at this address.")
+        raise NotFound(NO_POST)
     post, count, newest = row
     return post, (count, newest)
+
+
+def post_for_submission(session: Session, slug: str) -> tuple[Post, discussion.Settings, int]:
+    """The post at a slug, the Discussion settings, and how many of the post's entries
+    take a rank (a new top-level entry takes the next one): one query."""
+    row = session.execute(_POST_FOR_SUBMISSION, {"slug": slug}).one_or_none()
+    if row is None:
+        raise NotFound(NO_POST)
+    post, settings, ranked = row
+    return post, discussion.from_row(settings), ranked
+
+
+def page_of_rank(rank: int, per_page: int) -> int:
+    """The page of comments that shows the top-level entry of this rank (from 1)."""
+    return (rank - 1) // max(per_page, 1) + 1
+
+
+def page_path(slug: str, page: int, entry_id: int) -> str:
+    """/posts/<slug>/?cpage=N#comment-ID, without ?cpage on page 1: from the app's root."""
+    query = f"?cpage={page}" if page > 1 else ""
+    return f"/posts/{slug}/{query}#comment-{entry_id}"
 
 
 def post_thread(
@@ -319,8 +365,8 @@ def entry_page(session: Session, entry_id: int, own_ids: Collection[int] = ()) -
         raise NotFound("There is no such comment.")
     if row.rank is not None:
         per_page = row.comments_per_page  # None before the settings are first saved
-        per_page = max(discussion.Settings().comments_per_page if per_page is None else per_page, 1)
-        return row.slug, (row.rank - 1) // per_page + 1
+        per_page = discussion.Settings().comments_per_page if per_page is None else per_page
+        return row.slug, page_of_rank(row.rank, per_page)
     if row.status == Status.APPROVED and row.mention_kind in REACTIONS:
         return row.slug, 1  # likes and reposts show on every page
     raise NotFound("There is no such comment.")
@@ -342,8 +388,7 @@ def permalink_path(session: Session, entry_id: int) -> str:
         if slug is None:
             raise
         return f"/posts/{slug}/"
-    query = f"?cpage={page}" if page > 1 else ""
-    return f"/posts/{slug}/{query}#comment-{entry_id}"
+    return page_path(slug, page, entry_id)
 
 
 def thread_version(session: Session, post: Post) -> tuple:

@@ -57,7 +57,7 @@ def add_comment(app, text: str, status: Status = Status.PENDING, slug: str = "a-
     }
     with app.app_context():
         session = db.get_session()
-        entry_id = services.submit_comment(session, slug, services.Submission(**values))
+        entry_id = services.submit_comment(session, slug, services.Submission(**values)).id
         if status != Status.PENDING:
             services.set_status(session, [entry_id], status, f"{status} in a test")
         session.commit()

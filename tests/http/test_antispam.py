@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 import redis
 import requests
+from sqlalchemy import update
 
-from moderation.models import Status
+from moderation import db
+from moderation.models import Entry, Status
 from tests.conftest import MODERATOR_PASSWORD, REDIS_URL, create_moderator
-from tests.helpers import entries, form_data, submit
+from tests.helpers import add_comment, entries, form_data, submit
 
 ROOT = Path(__file__).resolve().parents[2]
 TOO_QUICK = "You are posting comments too quickly. Slow down."
@@ -51,6 +53,15 @@ def test_a_second_comment_within_15_seconds_is_429(flood_app, post, second_ip, s
     assert [entry.body for entry in entries(flood_app)] == ["First"]
 
 
+def test_a_second_click_within_15_seconds_is_a_duplicate_not_too_quick(flood_app, post):
+    client = flood_app.test_client()
+    assert from_ip(client, "198.51.100.1", comment="Clicked twice").status_code == 303
+    again = from_ip(client, "198.51.100.1", comment="Clicked twice")
+    assert again.status_code == 409
+    assert DUPLICATE in page(again)
+    assert len(entries(flood_app)) == 1
+
+
 def test_another_reader_is_not_slowed_down(flood_app, post):
     client = flood_app.test_client()
     assert from_ip(client, "198.51.100.1", comment="First").status_code == 303
@@ -78,6 +89,22 @@ def test_the_same_comment_again_is_409_and_nothing_is_stored(client, app, post):
 def test_the_same_words_from_someone_else_are_not_a_duplicate(client, app, post):
     submit(client, comment="Agreed.")
     assert submit(client, comment="Agreed.", name="Bo", email="bo@example.org").status_code == 303
+
+
+def test_the_same_words_in_reply_to_another_comment_are_not_a_duplicate(client, app, post):
+    first, second = (add_comment(app, text, Status.APPROVED) for text in ("One", "Two"))
+    assert submit(client, comment="Agreed.", parent=str(first)).status_code == 303
+    assert submit(client, comment="Agreed.", parent=str(second)).status_code == 303
+    assert submit(client, comment="Agreed.", parent=str(second)).status_code == 409
+
+
+def test_a_comment_a_moderator_edited_or_trashed_still_counts_as_said(client, app, post):
+    assert submit(client, comment="Said once.").status_code == 303
+    with app.app_context():
+        session = db.get_session()
+        session.execute(update(Entry).values(body="Edited.", status=Status.TRASH))
+        session.commit()
+    assert submit(client, comment="Said once.").status_code == 409
 
 
 def test_a_filled_honeypot_is_stored_as_spam_with_the_reason(client, app, post):

@@ -48,6 +48,21 @@ def test_fifty_concurrent_submissions_over_http_are_all_stored_once(app, post, l
     assert texts == sorted(f"Concurrent comment {number}" for number in range(50))
 
 
+def test_the_same_comment_sent_twenty_times_at_once_is_stored_once(app, post, live_server):
+    data = form_data(app, comment="Sent from a shaky connection.")
+
+    def send(_: int) -> int:
+        response = requests.post(
+            f"{live_server}/posts/a-post/comments", data=data, allow_redirects=False, timeout=60
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = sorted(pool.map(send, range(20)))
+    assert statuses == [303] + [409] * 19
+    assert [entry.body for entry in entries(app)] == ["Sent from a shaky connection."]
+
+
 def test_a_forged_post_to_an_unknown_post_is_404_not_an_error(make_app, post):
     app = make_app(WTF_CSRF_ENABLED=True)
     response = submit(app.test_client(), slug="no-such-post")

@@ -235,7 +235,7 @@ def test_post_page_with_500_comments_takes_at_most_3_queries(app, post, count_qu
                 services.Submission(
                     f"Comment {n}", f"Author {n}", f"a{n}@example.org", "", None, "", ""
                 ),
-            )
+            ).id
             for n in range(500)
         ]
         services.set_status(session, first, "approved", "test")

@@ -1,12 +1,14 @@
 """The schema comes from Alembic alone, and the models match it."""
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import sessionmaker
 
-from moderation import db
-from moderation.models import Base
+from moderation import db, services
+from moderation.models import Base, utcnow
 
 
 def _differences(engine) -> list:
@@ -33,5 +35,42 @@ def test_downgrade_to_base_then_upgrade_again(empty_database_url):
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         db.upgrade(engine)
         assert _differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_comments_stored_before_fingerprints_are_still_found_as_duplicates(empty_database_url):
+    """0006 fingerprints the comments there are (a repeat among them keeps none, as the
+    index is unique), the same way submissions do from then on."""
+    engine = db.make_engine(empty_database_url)
+    try:
+        db.upgrade(engine, "0005")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO posts (slug, title, body, body_html, comments_open, pings_open,"
+                    " created) VALUES ('a-post', 'A post', '', '', true, true, :now)"
+                ),
+                {"now": utcnow()},
+            )
+            for body in ("Said twice.", "Said twice.", "Said once."):
+                connection.execute(
+                    text(
+                        "INSERT INTO entries (post_id, type, status, reason, rule, author,"
+                        " email, website, body, body_html, ip_address, user_agent, created,"
+                        " updated) VALUES (1, 'comment', 'approved', '', '', 'Ada',"
+                        " 'ada@example.net', '', :body, :body, '', '', :now, :now)"
+                    ),
+                    {"body": body, "now": utcnow()},
+                )
+        db.upgrade(engine)
+        with engine.connect() as connection:
+            prints = connection.execute(text("SELECT fingerprint FROM entries ORDER BY id")).all()
+        assert prints[0][0] is not None and prints[1][0] is None and prints[2][0] is not None
+        make_session = sessionmaker(engine)
+        for said in ("Said twice.", "Said once."):
+            submission = services.Submission(said, "Ada", "ada@example.net", "", None, "", "")
+            with make_session() as session, pytest.raises(services.Duplicate):
+                services.submit_comment(session, "a-post", submission)
     finally:
         engine.dispose()
