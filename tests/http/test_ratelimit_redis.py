@@ -1,9 +1,12 @@
 """With REDIS_URL, several processes share the login-failure counts (SPEC §2)."""
 
+import socket
 import uuid
 
 import pytest
 import redis
+
+from tests.helpers import submit
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -44,3 +47,24 @@ def test_two_apps_on_one_redis_share_the_failed_login_count(make_app, own_keys):
     # The third failure, counted across both, uses up the limit.
     assert _fail_login(first, ip, username).status_code == 429
     assert _fail_login(second, ip, username).status_code == 429
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def test_while_redis_is_unreachable_each_process_counts_on_its_own(make_app, post, caplog):
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        REDIS_URL=f"redis://127.0.0.1:{_closed_port()}/0",
+        LOGIN_RATE_LIMIT="3 per minute",
+        COMMENT_RATE_LIMIT="2 per minute",
+    )
+    codes = [_fail_login(app, "192.0.2.7", "nobody").status_code for _ in range(4)]
+    assert codes == [401, 401, 429, 429]  # no 500, and the limit still holds
+    client = app.test_client()
+    comments = [submit(client, comment=f"Comment {n}").status_code for n in range(3)]
+    assert comments == [303, 303, 429]
+    assert "Rate limit storage unreachable" in caplog.text
