@@ -94,9 +94,7 @@ def login():
         return render_template("dashboard/login.html", form=form), (
             200 if request.method == "GET" else 400
         )
-    limit = current_app.config["LOGIN_RATE_LIMIT"]
-    keys = (f"ip:{request.remote_addr}", f"user:{form.username.data.lower()}")
-    if ratelimit.over_limit(limit, "login-failure", *keys):
+    if _password_guesses_used_up(form.username.data):
         return render_template("dashboard/login.html", form=form, error=TOO_MANY_LOGINS), 429
     dbs = db.get_session()
     moderator = accounts.log_in(
@@ -104,12 +102,29 @@ def login():
     )
     dbs.commit()
     if moderator is None:
-        if ratelimit.hit(limit, "login-failure", *keys):
+        if _count_wrong_password(form.username.data):
             return render_template("dashboard/login.html", form=form, error=TOO_MANY_LOGINS), 429
         return render_template("dashboard/login.html", form=form, error=WRONG_LOGIN), 401
     session.clear()  # a fresh session (and CSRF token) for the logged-in moderator
     login_user(moderator)
     return redirect(url_for("dashboard.queue_view"), 303)
+
+
+def _password_keys(username: str) -> tuple[str, str]:
+    return f"ip:{request.remote_addr}", f"user:{username.lower()}"
+
+
+def _password_guesses_used_up(username: str) -> bool:
+    """LOGIN_RATE_LIMIT: wrong passwords, per IP and per username, at login and on the
+    password page alike."""
+    limit = current_app.config["LOGIN_RATE_LIMIT"]
+    return ratelimit.over_limit(limit, "login-failure", *_password_keys(username))
+
+
+def _count_wrong_password(username: str) -> bool:
+    """Count a wrong password; True when it used up the limit."""
+    limit = current_app.config["LOGIN_RATE_LIMIT"]
+    return ratelimit.hit(limit, "login-failure", *_password_keys(username))
 
 
 @bp.post("/logout")
@@ -395,8 +410,12 @@ def password():
     form = PasswordForm()
     if request.method == "POST" and form.validate():
         dbs = db.get_session()
+        if _password_guesses_used_up(current_user.username):
+            form.current.errors = [TOO_MANY_LOGINS]
+            return render_template("dashboard/password.html", form=form), 429
         moderator = accounts.authenticate(dbs, current_user.username, form.current.data)
         if moderator is None:
+            _count_wrong_password(current_user.username)
             form.current.errors = ["That is not your current password."]
         else:
             try:

@@ -367,3 +367,18 @@ def test_a_refused_password_change_is_400_and_keeps_the_old_password(app, modera
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert _log_in(app.test_client()).status_code == 303
+
+
+def test_wrong_current_passwords_count_against_the_login_limit(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    create_moderator(app)
+    client = app.test_client()
+    assert _log_in(client).status_code == 303
+    wrong = {"current": "not my password", "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    statuses = [client.post("/moderation/password", data=wrong).status_code for _ in range(11)]
+    assert statuses == [400] * 10 + [429]
+    right = {"current": MODERATOR_PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    held = client.post("/moderation/password", data=right)
+    assert held.status_code == 429
+    assert TOO_MANY_LOGINS in held.get_data(as_text=True)
+    assert _log_in(app.test_client()).status_code == 429  # the same account and address
