@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import discussion, policy, sanitize
+from . import discussion, policy, sanitize, services
 from .accounts import Actor, record
 from .domain_errors import NotFound, Refused
 from .models import (
@@ -356,6 +356,7 @@ def reply(session: Session, actor: Actor, parent_id: int, text: str) -> Entry:
         raise Refused("Move the entry out of spam or trash before replying to it.", "comment")
     if len(text.encode()) > COMMENT_MAX_BYTES:
         raise Refused("The text is too long.", "comment")
+    services.check_reply_depth(session, parent.id, discussion.load(session).thread_depth)
     approved_parent = parent.status == Status.PENDING
     if approved_parent:
         parent.status = Status.APPROVED

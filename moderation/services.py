@@ -239,22 +239,22 @@ _INSERT_COMMENT = {
 }
 
 
-def _parent_level_statement():
+def _parent_level_statement(readers: bool):
     """The depth of a reply's parent: its approved ancestors walked up, as far as the
-    limit and no further."""
+    limit and no further. A reader's parent must be an approved comment of the post at
+    the slug; a moderator may answer any entry (the dashboard checks its status)."""
     parent, above = aliased(Entry, name="parent"), aliased(Entry, name="above")
     # literal_column: a typed 1, as PostgreSQL wants for a recursive column.
-    chain = (
-        select(parent.id, parent.parent_id, literal_column("1").label("level"))
-        .join(Post, Post.id == parent.post_id)
-        .where(
-            parent.id == bindparam("parent_id"),
+    start = select(parent.id, parent.parent_id, literal_column("1").label("level")).where(
+        parent.id == bindparam("parent_id")
+    )
+    if readers:
+        start = start.join(Post, Post.id == parent.post_id).where(
             Post.slug == bindparam("slug"),
             parent.status == Status.APPROVED,
             parent.type == EntryType.COMMENT,
         )
-        .cte("chain", recursive=True)
-    )
+    chain = start.cte("chain", recursive=True)
     chain = chain.union_all(
         select(above.id, above.parent_id, chain.c.level + 1)
         .join(chain, above.id == chain.c.parent_id)
@@ -267,7 +267,8 @@ def _parent_level_statement():
     return select(func.max(chain.c.level))
 
 
-_PARENT_LEVEL = _parent_level_statement()
+_READERS_PARENT_LEVEL = _parent_level_statement(readers=True)
+_PARENT_LEVEL = _parent_level_statement(readers=False)
 
 
 def _check_parent(
@@ -281,11 +282,23 @@ def _check_parent(
     if thread_depth is None:
         thread_depth = discussion.load(session).thread_depth
     level = session.scalar(
-        _PARENT_LEVEL, {"parent_id": parent_id, "slug": slug, "thread_depth": thread_depth}
+        _READERS_PARENT_LEVEL,
+        {"parent_id": parent_id, "slug": slug, "thread_depth": thread_depth},
     )
     if level is None:
         raise Refused("The comment you are replying to is not available.", "parent")
-    if level >= thread_depth:
+    _check_depth(level, thread_depth)
+
+
+def check_reply_depth(session: Session, parent_id: int, thread_depth: int) -> None:
+    """A moderator's reply keeps to thread_depth too (§6): Refused when the parent, once
+    approved, stands at the deepest level."""
+    level = session.scalar(_PARENT_LEVEL, {"parent_id": parent_id, "thread_depth": thread_depth})
+    _check_depth(level or 1, thread_depth)
+
+
+def _check_depth(parent_level: int, thread_depth: int) -> None:
+    if parent_level >= thread_depth:
         raise Refused(f"Replies can be nested at most {thread_depth} deep.", "parent")
 
 

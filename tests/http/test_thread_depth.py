@@ -7,7 +7,7 @@ import pytest
 
 from moderation import db, services, threads
 from moderation.models import Status
-from tests.helpers import add_approved_comment, entries, save_settings, submit
+from tests.helpers import add_approved_comment, add_comment, entries, save_settings, submit
 
 
 def _page(response) -> str:
@@ -129,3 +129,31 @@ def test_deep_threads_keep_a_capped_indent(client, app, post):
     ]
     capped = threads.MAX_VISIBLE_DEPTH
     assert classes == [f"depth-{min(depth, capped)}" for depth in range(8)]
+
+
+def _moderator_reply(moderator, parent: int):
+    return moderator.post(
+        f"/moderation/entries/{parent}/reply",
+        data={"comment": "From the desk"},
+        headers={"Accept": "application/json"},
+    )
+
+
+def test_a_moderators_reply_keeps_to_the_thread_depth_too(moderator, app, post):
+    save_settings(app, thread_depth=3)
+    ids = _chain(app, post, 3)
+    refused = _moderator_reply(moderator, ids[-1])
+    assert refused.status_code == 400
+    assert refused.get_json()["message"] == "Replies can be nested at most 3 deep."
+    assert _moderator_reply(moderator, ids[-2]).status_code == 200
+    replies = [entry for entry in entries(app) if entry.body == "From the desk"]
+    assert [reply.parent_id for reply in replies] == [ids[-2]]
+
+
+def test_a_moderators_reply_to_a_pending_entry_counts_its_approved_ancestors(moderator, app, post):
+    save_settings(app, thread_depth=3)
+    top = _chain(app, post, 2)[-1]
+    pending = add_comment(app, "Waiting at depth 3", parent_id=top)
+    refused = _moderator_reply(moderator, pending)
+    assert refused.status_code == 400
+    assert [entry.status for entry in entries(app) if entry.id == pending] == [Status.PENDING]
