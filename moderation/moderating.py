@@ -44,6 +44,7 @@ RULE_LABELS: dict[str, str] = {
     policy.Rule.HOLD_ALL: "Hold every entry",
     policy.Rule.NO_RULE: "No rule",
     MODERATOR_RULE: "Moderator",
+    policy.Rule.NO_LINK: "No link back",
 }
 # What "Spam and block" may add to the disallowed words, as the queue offers it.
 BLOCKABLE = {"email": "email", "ip": "IP address", "host": "website host"}

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import discussion, fetch, jobs, services
+from .. import discussion, fetch, jobs, policy, services
 from ..models import Entry, EntryType, Mention, MentionState, Post, Status
 from . import webmention
 from .pingback import Caller
@@ -194,7 +194,8 @@ def _verify_trackback(session: Session, mention: Mention, page: fetch.Page) -> s
                 entry.reason = decision.reason[:255]
             return None
         if pending:
-            entry.status, entry.reason = Status.SPAM, "spam: the source does not link to the post"
+            entry.status, entry.rule = Status.SPAM, policy.Rule.NO_LINK.value
+            entry.reason = "spam: the source does not link to the post"
         return "the source does not link to the post"
     if pending:
         entry.reason = _unverified(reason)

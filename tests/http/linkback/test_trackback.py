@@ -73,15 +73,21 @@ def test_a_trackback_is_queued_verified_and_shown_once_approved(
     assert "Some words" in page
 
 
-def test_a_trackback_whose_page_does_not_link_to_the_post_is_spam(app, ping_url, source_server):
+def test_a_trackback_whose_page_does_not_link_to_the_post_is_spam(
+    app, ping_url, source_server, moderator
+):
     source = source_server.page("/entry", "<html><title>Spam</title><p>Buy now</p></html>")
     assert answer(send(ping_url, url=source, title="Cheap pills")) == ("0", None)
     jobs.run_due_jobs(app)
     [entry] = entries(app)
-    assert (entry.status, entry.reason) == (
+    assert (entry.status, entry.rule, entry.reason) == (
         Status.SPAM,
+        "no-link",
         "spam: the source does not link to the post",
     )
+    spam = "/moderation/?status=spam&rule={}"
+    assert "Cheap pills" in moderator.get(spam.format("no-link")).get_data(as_text=True)
+    assert "Cheap pills" not in moderator.get(spam.format("links")).get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
