@@ -194,15 +194,15 @@ def block(
 ) -> list[str]:
     """Add words to the disallowed words, each once, and log it; return those added.
 
-    A word already on the list, in any case, is not added again (matching ignores
-    case). Refused when the list would outgrow what the settings form accepts.
+    A word the list already matches is not added (policy.already_matched: the same
+    word in any case, a part of it, or a range that holds an address). Refused when the
+    list would outgrow what the settings form accepts.
     """
     row = _locked_row(session)
-    present = {line.casefold() for line in _lines(row.disallowed_words)}
+    present = _lines(row.disallowed_words)
     added: list[str] = []
     for word in (word.strip() for word in words):
-        if word and word.casefold() not in present:
-            present.add(word.casefold())
+        if word and not policy.already_matched(present + added, word):
             added.append(word)
     if not added:
         return []

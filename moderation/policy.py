@@ -174,6 +174,25 @@ def _clean(word: str) -> str:
     return "".join(c for c in word if unicodedata.category(c) != "Cc").strip()
 
 
+def already_matched(words: list[str], word: str) -> bool:
+    """Whether a line of a words list matches whatever `word` would: a word that is part
+    of it (matching is by substring, ignoring case), or for an address or a range, a
+    range that holds it."""
+    network = _network(word)
+    needle = word.casefold()
+    for raw in words:
+        line = _clean(raw)
+        if not line:
+            continue
+        line_network = _network(line)
+        if network is not None and line_network is not None:
+            if network.version == line_network.version and network.subnet_of(line_network):
+                return True
+        elif network is None and line_network is None and line.casefold() in needle:
+            return True
+    return False
+
+
 def _first_match(words: tuple[str, ...], fields: _Fields, kind: str) -> str | None:
     """Describe the first word (in list order) that matches, naming its first field."""
     for raw in words:

@@ -153,6 +153,16 @@ def test_a_value_on_the_list_in_another_case_is_not_added_again(moderator, app, 
     assert stored == f"casino\n{EMAIL.upper()}\n{HOST}"  # the lines typed before are kept
 
 
+def test_a_value_the_list_already_catches_is_not_added(moderator, app, spam):
+    with app.app_context():
+        session = db.get_session()
+        discussion.save(session, ADMIN, {"disallowed_words": "203.0.113.0/24\nshady.example"})
+        session.commit()
+    response = _block(moderator, spam, "email", "ip", headers={"Accept": "application/json"})
+    assert _disallowed(app) == ("203.0.113.0/24", "shady.example")
+    assert response.json["message"] == f"1 entry marked as spam. Already disallowed: {EMAIL}, {IP}."
+
+
 def test_blocking_an_entry_already_in_spam_adds_the_values_and_moves_nothing(moderator, app, spam):
     moderator.post(f"/moderation/entries/{spam}/spam")
     audit_before = len(_audit(app))

@@ -5,7 +5,16 @@ from dataclasses import replace
 import pytest
 
 from moderation.models import Status
-from moderation.policy import Decision, Facts, Rule, Rules, count_links, decide, word_list
+from moderation.policy import (
+    Decision,
+    Facts,
+    Rule,
+    Rules,
+    already_matched,
+    count_links,
+    decide,
+    word_list,
+)
 
 # A reader's comment that no rule objects to; each test changes only what it is about.
 PLAIN = Facts(
@@ -393,3 +402,22 @@ def test_word_list_trims_drops_blanks_and_duplicates_and_cuts_long_lines(setting
 )
 def test_count_links_counts_link_tags_and_bare_urls_once_each(text, links):
     assert count_links(text) == links
+
+
+@pytest.mark.parametrize(
+    ("words", "word", "matched"),
+    [
+        pytest.param(["Spammer@Shady.example"], "spammer@shady.example", True, id="same-word"),
+        pytest.param(["shady.example"], "spammer@shady.example", True, id="part-of-it"),
+        pytest.param(["spammer@shady.example"], "shady.example", False, id="wider-word"),
+        pytest.param(["203.0.113.0/24"], "203.0.113.66", True, id="address-in-range"),
+        pytest.param(["203.0.113.0/24"], "203.0.113.128/25", True, id="range-in-range"),
+        pytest.param(["203.0.113.66"], "203.0.113.0/24", False, id="range-over-address"),
+        pytest.param(["2001:db8::/32"], "2001:db8::1", True, id="ipv6-in-range"),
+        pytest.param(["2001:db8::/32"], "203.0.113.66", False, id="other-version"),
+        pytest.param(["203.0"], "203.0.113.66", False, id="word-is-no-range"),
+        pytest.param(["", "  "], "anything", False, id="blank-lines-match-nothing"),
+    ],
+)
+def test_already_matched_knows_what_a_words_list_catches(words, word, matched):
+    assert already_matched(words, word) is matched
