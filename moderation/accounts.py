@@ -1,22 +1,28 @@
-"""Moderator accounts: create, check a password, change it, disable.
+"""Moderator accounts: create, check a password, change it, disable; and their logins.
 
-Passwords are hashed with scrypt (memory-hard), through Werkzeug.
+Passwords are hashed with scrypt (memory-hard), through Werkzeug. Each login is a row
+(models.Login) holding the digest of the token its session cookie carries, so a
+logout ends that session even for a copy of the cookie.
 """
 
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .domain_errors import NotFound, Refused
-from .models import USERNAME_MAX_CHARS, AuditEvent, Moderator, utcnow
+from .models import USERNAME_MAX_CHARS, AuditEvent, Login, Moderator, utcnow
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]+")  # whole string: fullmatch, so no trailing newline
 PASSWORD_MIN_CHARS = 10
 PASSWORD_MAX_CHARS = 1024
 PASSWORD_METHOD = "scrypt"
+LOGIN_MAX_AGE = timedelta(days=30)  # a login ends then, even if never logged out
 # Checked against when the username is unknown, so both cases cost one scrypt.
 _DECOY_HASH = generate_password_hash("not a password of anyone", method=PASSWORD_METHOD)
 
@@ -102,27 +108,60 @@ def log_in(session: Session, username: str, password: str, ip_address: str) -> M
         return None
     moderator.last_login = utcnow()
     record(session, Actor(moderator.id, moderator.username, ip_address), "login")
+    open_login(session, moderator)
     return moderator
 
 
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_login(session: Session, moderator: Moderator) -> None:
+    """Start a login: a new token on the moderator (its get_id() carries it), its digest
+    stored. Logins past LOGIN_MAX_AGE, anyone's, are cleared on the way."""
+    now = utcnow()
+    session.execute(delete(Login).where(Login.created < now - LOGIN_MAX_AGE))
+    moderator.login_token = secrets.token_urlsafe(32)
+    session.add(Login(moderator_id=moderator.id, token_digest=_digest(moderator.login_token)))
+
+
+def close_login(session: Session, moderator: Moderator) -> None:
+    """End the login this moderator object serves (a logout)."""
+    if moderator.login_token is not None:
+        session.execute(delete(Login).where(Login.token_digest == _digest(moderator.login_token)))
+
+
+def _end_logins(session: Session, moderator: Moderator) -> None:
+    session.execute(delete(Login).where(Login.moderator_id == moderator.id))
+
+
 def load_moderator(session: Session, session_id: str) -> Moderator | None:
-    """Resolve a login session's id ("<id>:<generation>") to an active moderator."""
-    moderator_id, _, generation = session_id.partition(":")
-    if not (moderator_id.isdigit() and generation.isdigit()):
+    """Resolve a session's id ("<id>:<token>") to an active moderator with a live login:
+    one query."""
+    moderator_id, _, token = session_id.partition(":")
+    if not (moderator_id.isascii() and moderator_id.isdigit() and token):
         return None
-    moderator = session.get(Moderator, int(moderator_id))
-    if moderator is None or moderator.disabled:
-        return None
-    if moderator.session_generation != int(generation):
-        return None
+    moderator = session.scalar(
+        select(Moderator)
+        .join(Login, Login.moderator_id == Moderator.id)
+        .where(
+            Moderator.id == int(moderator_id),
+            Moderator.disabled.is_(False),
+            Login.token_digest == _digest(token),
+            Login.created >= utcnow() - LOGIN_MAX_AGE,
+        )
+    )
+    if moderator is not None:
+        moderator.login_token = token
     return moderator
 
 
 def change_password(session: Session, moderator: Moderator, new_password: str) -> None:
-    """Set a new password and end every other session of that account."""
+    """Set a new password and end every login of that account (open_login starts the
+    one that goes on)."""
     _check_password(new_password)
     moderator.password_hash = generate_password_hash(new_password, method=PASSWORD_METHOD)
-    moderator.session_generation += 1
+    _end_logins(session, moderator)
 
 
 def set_disabled(session: Session, username: str, disabled: bool) -> Moderator:
@@ -131,7 +170,7 @@ def set_disabled(session: Session, username: str, disabled: bool) -> Moderator:
     if moderator is None:
         raise NotFound(f"No moderator is called {username!r}.")
     moderator.disabled = disabled
-    moderator.session_generation += 1
+    _end_logins(session, moderator)
     return moderator
 
 

@@ -132,8 +132,10 @@ def _count_wrong_password(username: str) -> bool:
 def logout():
     """Log out (a POST with a token, so no other site can log anyone out)."""
     _checked(ActionForm())
-    accounts.record(db.get_session(), _actor(), "logout")
-    db.get_session().commit()
+    dbs = db.get_session()
+    accounts.record(dbs, _actor(), "logout")
+    accounts.close_login(dbs, current_user)
+    dbs.commit()
     logout_user()
     session.clear()
     return redirect(url_for("dashboard.login"), 303)
@@ -424,8 +426,9 @@ def password():
                 form.new.errors = [refused.message]
             else:
                 accounts.record(dbs, _actor(), "password-changed")
+                accounts.open_login(dbs, moderator)  # this session carries on
                 dbs.commit()
-                login_user(moderator)  # this session carries on with the new generation
+                login_user(moderator)
                 flash("Password changed.")
                 return redirect(url_for("dashboard.queue_view"), 303)
     status = 200 if request.method == "GET" else 400

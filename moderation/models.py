@@ -189,20 +189,36 @@ class Moderator(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Bumped on a password change or when disabled: older sessions stop working.
-    session_generation: Mapped[int] = mapped_column(Integer, default=1)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     is_authenticated = True
     is_anonymous = False
+    login_token = None  # not stored: the token (str) of the login this object serves
 
     @property
     def is_active(self) -> bool:
         return not self.disabled
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_generation}"
+        """What the session cookie carries: the account and its login's token."""
+        if self.login_token is None:
+            raise ValueError("No login was opened for this moderator (accounts.open_login).")
+        return f"{self.id}:{self.login_token}"
+
+
+class Login(Base):
+    """One login of a moderator, alive until its logout: the cookie holds the token, the
+    table only its digest. A password change or disabling the account ends them all."""
+
+    __tablename__ = "logins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    moderator_id: Mapped[int] = mapped_column(
+        ForeignKey("moderators.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEvent(Base):

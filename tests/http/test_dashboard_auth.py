@@ -1,11 +1,15 @@
 """Logging in and out of the dashboard: sessions, cookies, the failed-login limit, headers."""
 
+import hashlib
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import select, update
 
 from moderation import accounts, db
 from moderation.dashboard import TOO_MANY_LOGINS, WRONG_LOGIN
-from moderation.models import AuditEvent
+from moderation.models import AuditEvent, Login, utcnow
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
 from tests.helpers import csrf_token
 
@@ -296,6 +300,35 @@ def test_logout_ends_the_session_and_is_recorded(app, moderator):
     assert response.location == "/moderation/login"
     assert moderator.get("/moderation/").status_code == 302
     assert [action for _, action, _ in _audit(app)] == ["login", "logout"]
+
+
+def test_a_copy_of_the_session_cookie_stops_working_at_logout(app, moderator):
+    copied = moderator.get_cookie("session").value
+    other_device = app.test_client()
+    assert _log_in(other_device).status_code == 303
+    assert moderator.post("/moderation/logout").status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/moderation/").status_code == 302
+    assert other_device.get("/moderation/").status_code == 200  # its own login goes on
+
+
+def test_a_login_ends_after_30_days_even_without_a_logout(app, moderator):
+    assert moderator.get("/moderation/").status_code == 200
+    with app.app_context():
+        session = db.get_session()
+        session.execute(update(Login).values(created=utcnow() - timedelta(days=30, seconds=1)))
+        session.commit()
+    assert moderator.get("/moderation/").status_code == 302
+
+
+def test_the_database_holds_only_a_digest_of_the_login_token(app, moderator):
+    cookie = moderator.get_cookie("session").value
+    with app.app_context():
+        [digest] = db.get_session().scalars(select(Login.token_digest)).all()
+    token = SecureCookieSessionInterface().get_signing_serializer(app).loads(cookie)["_user_id"]
+    assert digest == hashlib.sha256(token.partition(":")[2].encode()).hexdigest()
+    assert token.partition(":")[2] not in digest
 
 
 def test_logout_by_get_is_not_allowed(moderator):
