@@ -7,6 +7,7 @@ import pytest
 
 from moderation import db, services, threads
 from moderation.models import Status
+from moderation.services import comments
 from tests.helpers import add_approved_comment, add_comment, entries, save_settings, submit
 
 
@@ -84,16 +85,16 @@ def test_the_service_refuses_a_reply_past_the_depth_it_is_given(app, post, threa
         session = db.get_session()
         if refused:
             with pytest.raises(services.Refused, match=f"at most {thread_depth} deep") as error:
-                services._check_parent(session, "a-post", deepest, thread_depth)
+                comments._check_parent(session, "a-post", deepest, thread_depth)
             assert error.value.field == "parent"
         else:
-            services._check_parent(session, "a-post", deepest, thread_depth)
+            comments._check_parent(session, "a-post", deepest, thread_depth)
 
 
 def test_the_parents_depth_is_found_in_one_query(app, post, count_queries):
     deepest = _chain(app, post, 5)[-1]
     with app.app_context(), count_queries() as statements:
-        services._check_parent(db.get_session(), "a-post", deepest, 6)
+        comments._check_parent(db.get_session(), "a-post", deepest, 6)
     assert len(statements) == 1, statements
 
 

@@ -1,55 +1,17 @@
-"""Use cases: the operations the web pages and the command line share.
-
-Services take a session and never commit; the caller commits. They raise the
-domain errors of domain_errors.py, which entry points translate (HTTP status, exit
-code); they are named here too, as services.NotFound and so on.
-"""
+"""A reader's comment: screened by the Discussion rules, stored once, placed on its page."""
 
 import hashlib
 import json
-import re
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
-from sqlalchemy import (
-    bindparam,
-    func,
-    literal_column,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import bindparam, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from . import discussion, policy, sanitize, threads
-from .domain_errors import (  # noqa: F401 (named here for callers: services.NotFound)
-    NO_POST,
-    Closed,
-    Duplicate,
-    Flooding,
-    NotFound,
-    Refused,
-    ServiceError,
-)
-from .models import (
-    SLUG_MAX_CHARS,
-    TITLE_MAX_CHARS,
-    URL_MAX_CHARS,
-    USER_AGENT_MAX_CHARS,
-    WEBSITE_MAX_BYTES,
-    Entry,
-    EntryType,
-    Mention,
-    Post,
-    Status,
-    utcnow,
-)
-
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-HELD_FOR_MODERATOR = "held for a moderator"
+from .. import discussion, policy, sanitize, threads
+from ..domain_errors import Closed, Duplicate, Flooding, Refused
+from ..models import USER_AGENT_MAX_CHARS, Entry, EntryType, Post, Status, utcnow
 
 
 @dataclass(frozen=True)
@@ -65,52 +27,6 @@ class Submission:
     user_agent: str
     honeypot_filled: bool = False
     seconds_on_form: float | None = None  # since the form was shown; None: unknown
-
-
-@dataclass(frozen=True)
-class PostSummary:
-    slug: str
-    title: str
-    created: datetime
-    approved_count: int
-
-
-# Statements a page view runs every time are built once (building costs more than running).
-_POST_BY_SLUG = select(Post).where(Post.slug == bindparam("slug"))
-
-
-def get_post(session: Session, slug: str) -> Post:
-    post = session.scalar(_POST_BY_SLUG, {"slug": slug})
-    if post is None:
-        raise NotFound(NO_POST)
-    return post
-
-
-def create_post(
-    session: Session, slug: str, title: str, body: str = "", url: str | None = None
-) -> Post:
-    """Create a post; its body is the owner's HTML, sanitised with the article allowlist."""
-    if not SLUG.match(slug) or len(slug) > SLUG_MAX_CHARS:
-        raise Refused(
-            f"A slug is at most {SLUG_MAX_CHARS} lowercase letters, digits and single hyphens.",
-            "slug",
-        )
-    if not title.strip() or len(title.strip()) > TITLE_MAX_CHARS:
-        raise Refused(f"A post needs a title of at most {TITLE_MAX_CHARS} characters.", "title")
-    if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > URL_MAX_CHARS:
-            raise Refused("A post's URL is an absolute http:// or https:// address.", "url")
-    if session.scalar(select(Post.id).where(Post.slug == slug)) is not None:
-        raise Refused(f"A post with the slug {slug!r} exists already.", "slug")
-    if url is not None and session.scalar(select(Post.id).where(Post.url == url)) is not None:
-        raise Refused(f"A post with the URL {url!r} exists already.", "url")
-    post = Post(
-        slug=slug, title=title.strip(), body=body, body_html=sanitize.article_html(body), url=url
-    )
-    session.add(post)
-    session.flush()
-    return post
 
 
 @dataclass(frozen=True)
@@ -305,128 +221,3 @@ def _check_depth(parent_level: int, thread_depth: int) -> None:
 def comments_open(post: Post, settings: discussion.Settings, now: datetime) -> bool:
     """The post takes comments and replies (its flag, and its age)."""
     return post.comments_open and not discussion.closed_by_age(post, settings, now)
-
-
-def post_summaries(session: Session) -> list[PostSummary]:
-    """Every post, newest first, with its count of approved entries: one query."""
-    approved = (
-        select(Entry.post_id, func.count().label("n"))
-        .where(Entry.status == Status.APPROVED)
-        .group_by(Entry.post_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Post.slug, Post.title, Post.created, func.coalesce(approved.c.n, 0))
-        .outerjoin(approved, approved.c.post_id == Post.id)
-        .order_by(Post.created.desc(), Post.id.desc())
-    ).all()
-    return [PostSummary(*row) for row in rows]
-
-
-def queue(
-    session: Session, status: Status | None = None, entry_type: EntryType | None = None
-) -> Sequence[Entry]:
-    """Entries for moderators, newest first, optionally of one status and type."""
-    query = select(Entry).order_by(Entry.created.desc(), Entry.id.desc())
-    if status is not None:
-        query = query.where(Entry.status == status)
-    if entry_type is not None:
-        query = query.where(Entry.type == entry_type)
-    return session.scalars(query).all()
-
-
-def set_status(session: Session, ids: Collection[int], status: Status, reason: str) -> int:
-    """Move entries to a status in one UPDATE; every id must exist, else nothing changes."""
-    wanted = set(ids)
-    found = set(session.scalars(select(Entry.id).where(Entry.id.in_(wanted))))
-    missing = sorted(wanted - found)
-    if missing:
-        raise NotFound("No entry with id " + ", ".join(map(str, missing)) + ".")
-    result = session.execute(
-        update(Entry)
-        .where(Entry.id.in_(wanted))
-        .values(status=status, rule=policy.Rule.MODERATOR, reason=reason, updated=utcnow())
-    )
-    return result.rowcount
-
-
-def post_slugs(session: Session, post_ids: Collection[int]) -> dict[int, str]:
-    if not post_ids:
-        return {}
-    return dict(session.execute(select(Post.id, Post.slug).where(Post.id.in_(post_ids))).all())
-
-
-def judge_linkback(
-    rules: policy.Rules, text: str, title: str, source: str, ip_address: str, user_agent: str
-) -> policy.Decision:
-    """The Discussion rules applied to a linkback as to a comment (§6): its title is the
-    name, its source the website; it has no email and no form."""
-    facts = policy.Facts(
-        text=text,
-        name=title,
-        email="",
-        website=source,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
-    return policy.decide(facts, rules)
-
-
-def pings_open(post: Post, settings: discussion.Settings, now: datetime) -> bool:
-    """The post takes pingbacks, webmentions and trackbacks (its flag, and its age)."""
-    return post.pings_open and not discussion.closed_by_age(post, settings, now)
-
-
-def linkback_flooding(session: Session, ip_address: str, since: datetime) -> bool:
-    """A linkback from this caller's IP since `since` (§6: the flood rule for linkbacks)."""
-    entry = select(Entry.id).where(
-        Entry.type != EntryType.COMMENT, Entry.ip_address == ip_address, Entry.created > since
-    )
-    mention = select(Mention.id).where(Mention.ip_address == ip_address, Mention.created > since)
-    return session.scalar(select(entry.exists() | mention.exists())) or False
-
-
-def fitting_website(url: str) -> str:
-    """A linkback's link for the website field, or "" when longer than the field holds
-    (pages then link to its source_url, which holds up to 2,000 bytes)."""
-    return url if len(url.encode()) <= WEBSITE_MAX_BYTES else ""
-
-
-def record_linkback(
-    session: Session,
-    post: Post,
-    entry_type: EntryType,
-    source_url: str,
-    source_title: str,
-    excerpt: str,
-    ip_address: str = "",
-    user_agent: str = "",
-    *,
-    decision: policy.Decision | None = None,
-    website: str | None = None,
-    **mention_fields,
-) -> Entry:
-    """Queue a verified linkback: shown as "Pingback: <title>" with its excerpt once approved.
-
-    `website` is where the author's name links (a webmention's h-card URL); the source URL
-    by default. `mention_fields` are a webmention's mention_kind, author_photo, published.
-    """
-    entry = Entry(
-        post_id=post.id,
-        type=entry_type,
-        status=decision.status if decision else Status.PENDING,
-        rule=decision.rule.value if decision else "",
-        reason=decision.reason[:255] if decision else HELD_FOR_MODERATOR,
-        author=source_title,
-        website=fitting_website(source_url if website is None else website),
-        body=excerpt,
-        body_html=sanitize.comment_html(excerpt),
-        source_url=source_url,
-        source_title=source_title,
-        ip_address=ip_address,
-        user_agent=user_agent[:USER_AGENT_MAX_CHARS],
-        **mention_fields,
-    )
-    session.add(entry)
-    session.flush()
-    return entry

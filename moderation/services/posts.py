@@ -1,0 +1,120 @@
+"""Posts, and entries as moderators list and move them."""
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from .. import policy, sanitize
+from ..domain_errors import NO_POST, NotFound, Refused
+from ..models import (
+    SLUG_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    URL_MAX_CHARS,
+    Entry,
+    EntryType,
+    Post,
+    Status,
+    utcnow,
+)
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class PostSummary:
+    slug: str
+    title: str
+    created: datetime
+    approved_count: int
+
+
+# Statements a page view runs every time are built once (building costs more than running).
+_POST_BY_SLUG = select(Post).where(Post.slug == bindparam("slug"))
+
+
+def get_post(session: Session, slug: str) -> Post:
+    post = session.scalar(_POST_BY_SLUG, {"slug": slug})
+    if post is None:
+        raise NotFound(NO_POST)
+    return post
+
+
+def create_post(
+    session: Session, slug: str, title: str, body: str = "", url: str | None = None
+) -> Post:
+    """Create a post; its body is the owner's HTML, sanitised with the article allowlist."""
+    if not SLUG.match(slug) or len(slug) > SLUG_MAX_CHARS:
+        raise Refused(
+            f"A slug is at most {SLUG_MAX_CHARS} lowercase letters, digits and single hyphens.",
+            "slug",
+        )
+    if not title.strip() or len(title.strip()) > TITLE_MAX_CHARS:
+        raise Refused(f"A post needs a title of at most {TITLE_MAX_CHARS} characters.", "title")
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > URL_MAX_CHARS:
+            raise Refused("A post's URL is an absolute http:// or https:// address.", "url")
+    if session.scalar(select(Post.id).where(Post.slug == slug)) is not None:
+        raise Refused(f"A post with the slug {slug!r} exists already.", "slug")
+    if url is not None and session.scalar(select(Post.id).where(Post.url == url)) is not None:
+        raise Refused(f"A post with the URL {url!r} exists already.", "url")
+    post = Post(
+        slug=slug, title=title.strip(), body=body, body_html=sanitize.article_html(body), url=url
+    )
+    session.add(post)
+    session.flush()
+    return post
+
+
+def post_summaries(session: Session) -> list[PostSummary]:
+    """Every post, newest first, with its count of approved entries: one query."""
+    approved = (
+        select(Entry.post_id, func.count().label("n"))
+        .where(Entry.status == Status.APPROVED)
+        .group_by(Entry.post_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Post.slug, Post.title, Post.created, func.coalesce(approved.c.n, 0))
+        .outerjoin(approved, approved.c.post_id == Post.id)
+        .order_by(Post.created.desc(), Post.id.desc())
+    ).all()
+    return [PostSummary(*row) for row in rows]
+
+
+def queue(
+    session: Session, status: Status | None = None, entry_type: EntryType | None = None
+) -> Sequence[Entry]:
+    """Entries for moderators, newest first, optionally of one status and type."""
+    query = select(Entry).order_by(Entry.created.desc(), Entry.id.desc())
+    if status is not None:
+        query = query.where(Entry.status == status)
+    if entry_type is not None:
+        query = query.where(Entry.type == entry_type)
+    return session.scalars(query).all()
+
+
+def set_status(session: Session, ids: Collection[int], status: Status, reason: str) -> int:
+    """Move entries to a status in one UPDATE; every id must exist, else nothing changes."""
+    wanted = set(ids)
+    found = set(session.scalars(select(Entry.id).where(Entry.id.in_(wanted))))
+    missing = sorted(wanted - found)
+    if missing:
+        raise NotFound("No entry with id " + ", ".join(map(str, missing)) + ".")
+    result = session.execute(
+        update(Entry)
+        .where(Entry.id.in_(wanted))
+        .values(status=status, rule=policy.Rule.MODERATOR, reason=reason, updated=utcnow())
+    )
+    return result.rowcount
+
+
+def post_slugs(session: Session, post_ids: Collection[int]) -> dict[int, str]:
+    if not post_ids:
+        return {}
+    return dict(session.execute(select(Post.id, Post.slug).where(Post.id.in_(post_ids))).all())
