@@ -21,7 +21,7 @@ BATCH = 1_000
 
 def _fingerprint(post_id, parent_id, author, email, body) -> str:
     """The digest services.comment_fingerprint made when this revision was written."""
-    text = json.dumps([post_id, parent_id, author, email, body], ensure_ascii=False)
+    text = json.dumps([post_id, parent_id, author, email, body])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

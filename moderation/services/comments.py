@@ -114,7 +114,7 @@ def submit_comment(
 def comment_fingerprint(post_id: int, submission: Submission) -> str:
     """What makes two comments the same (§6 duplicate): post, parent, name, email, text."""
     fields = [post_id, submission.parent_id, submission.name, submission.email, submission.text]
-    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
 
 def _fingerprint_taken(session: Session, fingerprint: str) -> bool:

@@ -53,7 +53,7 @@ def test_comments_stored_before_fingerprints_are_still_found_as_duplicates(empty
                 ),
                 {"now": utcnow()},
             )
-            for body in ("Said twice.", "Said twice.", "Said once."):
+            for body in ("Said twice.", "Said twice.", "Déjà dit, une fois."):
                 connection.execute(
                     text(
                         "INSERT INTO entries (post_id, type, status, reason, rule, author,"
@@ -68,7 +68,7 @@ def test_comments_stored_before_fingerprints_are_still_found_as_duplicates(empty
             prints = connection.execute(text("SELECT fingerprint FROM entries ORDER BY id")).all()
         assert prints[0][0] is not None and prints[1][0] is None and prints[2][0] is not None
         make_session = sessionmaker(engine)
-        for said in ("Said twice.", "Said once."):
+        for said in ("Said twice.", "Déjà dit, une fois."):
             submission = services.Submission(said, "Ada", "ada@example.net", "", None, "", "")
             with make_session() as session, pytest.raises(services.Duplicate):
                 services.submit_comment(session, "a-post", submission)
