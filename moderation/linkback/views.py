@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from .. import db, discussion, fetch, ratelimit, services, site
+from ..domain_errors import NO_POST
 from ..models import EntryType, utcnow
 from . import mentions, pingback, trackback, webmention, xmlrpc
 from .targets import Site, hostname, is_web_url, without_fragment
@@ -104,7 +105,7 @@ def receive_trackback(slug: str):
     try:
         post = services.get_post(session, slug)
     except services.NotFound:
-        return _trackback_answer("There is no post at this address.", 404)
+        return _trackback_answer(NO_POST, 404)
     try:
         ping = trackback.parse_ping(body, request.content_type or "")
     except trackback.TrackbackError as error:
