@@ -4,11 +4,14 @@ Run from the repo root: `.venv/bin/python bench/run.py` (or `make bench`). It ne
 
 1. Creates a temporary instance folder with a SQLite database, migrates it and seeds two
    posts through moderation.services: 200 and 2,000 approved comments, with replies.
-2. Serves the app (bench/app_wsgi.py, CSRF off) with gunicorn, 2 sync workers, on a free
-   127.0.0.1 port, and drives it with wrk: the 200-comment page, the 2,000-comment page
-   and a comment POST. Every status is counted (200 expected for pages, 303 for POSTs).
-3. Stops it, then does the same against bench/ceiling.py on a copy of the seeded database.
-4. Prints app/ceiling ratios against the targets (0.8 for pages, 0.6 for the submission).
+2. Serves the app (bench/app_wsgi.py, CSRF off) and bench/ceiling.py, on a copy of the
+   seeded database, each with gunicorn, 2 sync workers, on a free 127.0.0.1 port.
+3. Drives them with wrk: the 200-comment page, the 2,000-comment page and a comment
+   POST, each for --rounds rounds, app then ceiling in every round, so that a slow
+   spell of the machine weighs on both sides of a ratio. Every status is counted (200
+   expected for pages, 303 for POSTs).
+4. Prints the median round of each server and the median of the rounds' app/ceiling
+   ratios against the targets (0.8 for pages, 0.6 for the submission).
 
 The servers are loaded one at a time. Exit status is 0 whatever the verdicts (this is a
 measurement, not a test); 1 if the benchmark itself could not run, 130 when interrupted.
@@ -396,16 +399,21 @@ def wrk(port: int, scenario: Scenario, seconds: float, args, pgid: int) -> Measu
 class Run:
     name: str
     page_bytes: dict[str, int] = field(default_factory=dict)
-    results: dict[str, Measurement] = field(default_factory=dict)
+    rounds: dict[str, list[Measurement]] = field(default_factory=dict)  # one per round
     problems: list[str] = field(default_factory=list)
+
+    def median(self, scenario: str) -> Measurement:
+        """The round with the median throughput."""
+        ordered = sorted(self.rounds[scenario], key=lambda result: result.rps)
+        return ordered[len(ordered) // 2]
 
 
 def percent(share: float | None) -> str:
     return "n/a" if share is None else f"{share:.0%}"
 
 
-def measure(server: Server, args) -> Run:
-    run = Run(server.name)
+def first_look(server: Server, run: Run) -> None:
+    """One request of each scenario: the status checked, the page size kept."""
     for scenario in SCENARIOS:
         status, size = request(server.port, scenario)
         if status != scenario.expected:
@@ -413,18 +421,40 @@ def measure(server: Server, args) -> Run:
                 f"{scenario.name}: first request got {status}, not {scenario.expected}"
             )
         run.page_bytes[scenario.name] = size
-        if args.warmup > 0:
-            wrk(server.port, scenario, args.warmup, args, server.process.pid)
-        result = wrk(server.port, scenario, args.duration, args, server.process.pid)
-        run.results[scenario.name] = result
-        print(
-            f"  {server.name:<8} {scenario.name:<26} {result.rps:8.1f} req/s  "
-            f"p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  "
-            f"statuses {dict(sorted(result.statuses.items()))}  "
-            f"socket errors {result.errors}  other CPU {percent(result.other_cpu)}",
-            flush=True,
-        )
-    return run
+
+
+def measure(servers: list[Server], args) -> list[Run]:
+    """Each scenario, round after round, on each server in turn: a slow spell of the
+    machine then weighs on both sides of a ratio, not on one."""
+    runs = [Run(server.name) for server in servers]
+    for server, run in zip(servers, runs, strict=True):
+        first_look(server, run)
+    for scenario in SCENARIOS:
+        for server in servers:
+            if args.warmup > 0:
+                wrk(server.port, scenario, args.warmup, args, server.process.pid)
+        for number in range(1, args.rounds + 1):
+            for server, run in zip(servers, runs, strict=True):
+                result = wrk(server.port, scenario, args.duration, args, server.process.pid)
+                run.rounds.setdefault(scenario.name, []).append(result)
+                print(
+                    f"  round {number} {server.name:<8} {scenario.name:<26} "
+                    f"{result.rps:8.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
+                    f"p99 {result.p99_ms:7.1f} ms  "
+                    f"statuses {dict(sorted(result.statuses.items()))}  "
+                    f"socket errors {result.errors}  other CPU {percent(result.other_cpu)}",
+                    flush=True,
+                )
+    return runs
+
+
+def ratio(app: Run, ceiling: Run, scenario: str) -> float:
+    """The median of the rounds' app/ceiling ratios."""
+    ratios = sorted(
+        mine.rps / bare.rps if bare.rps else 0.0
+        for mine, bare in zip(app.rounds[scenario], ceiling.rounds[scenario], strict=True)
+    )
+    return ratios[len(ratios) // 2]
 
 
 # --------------------------------------------------------------------------- report
@@ -437,8 +467,9 @@ def report(app: Run, ceiling: Run, seeded: list[str], args) -> None:
         print(f"  {line}")
     print(
         f"Load: wrk, {args.threads} thread(s), {args.connections} connections, "
-        f"{args.warmup:g} s warm-up + {args.duration:g} s per measurement; "
-        f"gunicorn 2 sync workers each, one server loaded at a time; {os.cpu_count()} CPUs."
+        f"{args.warmup:g} s warm-up, then {args.rounds} round(s) of {args.duration:g} s on "
+        "each server in turn; gunicorn 2 sync workers each, one server loaded at a time; "
+        f"{os.cpu_count()} CPUs. Figures: the median round; ratio: the median of the rounds'."
     )
     sizes = ", ".join(
         f"{name}: app {app.page_bytes[name]:,} B / ceiling {ceiling.page_bytes[name]:,} B"
@@ -458,10 +489,11 @@ def report(app: Run, ceiling: Run, seeded: list[str], args) -> None:
     )
     rows = []
     for scenario in SCENARIOS:
-        mine, bare = app.results[scenario.name], ceiling.results[scenario.name]
-        ratio = mine.rps / bare.rps if bare.rps else 0.0
-        verdict = "PASS" if ratio >= scenario.target else "FAIL"
-        if not (mine.valid and bare.valid):
+        mine, bare = app.median(scenario.name), ceiling.median(scenario.name)
+        share = ratio(app, ceiling, scenario.name)
+        verdict = "PASS" if share >= scenario.target else "FAIL"
+        valid = all(result.valid for run in (app, ceiling) for result in run.rounds[scenario.name])
+        if not valid:
             verdict = "FAIL (bad statuses)"
         rows.append(
             (
@@ -470,7 +502,7 @@ def report(app: Run, ceiling: Run, seeded: list[str], args) -> None:
                 f"{mine.p99_ms:.1f}",
                 f"{bare.rps:.1f}",
                 f"{bare.p99_ms:.1f}",
-                f"{ratio:.2f}",
+                f"{share:.2f}",
                 f"{scenario.target:.1f}",
                 verdict,
             )
@@ -495,20 +527,24 @@ def report(app: Run, ceiling: Run, seeded: list[str], args) -> None:
     print("Status check (every response counted by wrk):")
     for run in (app, ceiling):
         for scenario in SCENARIOS:
-            result = run.results[scenario.name]
+            results = run.rounds[scenario.name]
+            answered = sum(result.requests for result in results)
+            expected = sum(result.statuses.get(scenario.expected, 0) for result in results)
+            errors = sum(result.errors for result in results)
             print(
-                f"  {run.name:<8} {scenario.name:<26} {result.requests:>7,} responses, "
-                f"expected {scenario.expected}: {result.statuses.get(scenario.expected, 0):,}, "
-                f"unexpected: {result.unexpected}, non-2xx/3xx: {result.non_2xx_3xx}, "
-                f"socket errors: {result.errors}"
-                + (f" {result.socket_errors}" if result.errors else "")
+                f"  {run.name:<8} {scenario.name:<26} {answered:>7,} responses in "
+                f"{len(results)} round(s), expected {scenario.expected}: {expected:,}, "
+                f"unexpected: {sum(result.unexpected for result in results)}, "
+                f"non-2xx/3xx: {sum(result.non_2xx_3xx for result in results)}, "
+                f"socket errors: {errors}"
             )
         for problem in run.problems:
             print(f"  {run.name}: {problem}")
     shares = [
         result.other_cpu
         for run in (app, ceiling)
-        for result in run.results.values()
+        for results in run.rounds.values()
+        for result in results
         if result.other_cpu is not None
     ]
     if shares:
@@ -528,8 +564,8 @@ def report(app: Run, ceiling: Run, seeded: list[str], args) -> None:
                 {
                     "seeded": seeded,
                     "args": vars(args),
-                    "app": {k: vars(v) for k, v in app.results.items()},
-                    "ceiling": {k: vars(v) for k, v in ceiling.results.items()},
+                    "app": {k: [vars(r) for r in v] for k, v in app.rounds.items()},
+                    "ceiling": {k: [vars(r) for r in v] for k, v in ceiling.rounds.items()},
                 },
                 indent=2,
             )
@@ -555,12 +591,16 @@ def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up, discarded")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="measurements per scenario and server, alternated"
+    )
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--verbose", action="store_true", help="show wrk's own output")
     args = parser.parse_args(argv)
     args.connections = max(args.connections, args.threads)
+    args.rounds = max(args.rounds, 1)
     return args
 
 
@@ -583,10 +623,11 @@ def main(argv: list[str] | None = None) -> int:
         seeded = seed(f"sqlite:///{app_db}")
         copy_database(app_db, ceiling_db)
         print(f"Seeded in {time.monotonic() - started:.1f} s:", *seeded, sep="\n  ", flush=True)
-        with Server("app", "app_wsgi:app", server_env(app_db, SECRET), workdir) as server:
-            app = measure(server, args)
-        with Server("ceiling", "ceiling:app", server_env(ceiling_db, SECRET), workdir) as server:
-            ceiling = measure(server, args)
+        with (
+            Server("app", "app_wsgi:app", server_env(app_db, SECRET), workdir) as app_server,
+            Server("ceiling", "ceiling:app", server_env(ceiling_db, SECRET), workdir) as bare,
+        ):
+            app, ceiling = measure([app_server, bare], args)
         report(app, ceiling, seeded, args)
         print(f"\nTotal time {time.monotonic() - started:.0f} s.")
         return 0
