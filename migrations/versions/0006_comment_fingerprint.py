@@ -16,7 +16,7 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-BATCH = 1_000
+BATCH = 1_000  # comments read and updated at a time
 
 
 def _fingerprint(post_id, parent_id, author, email, body) -> str:
@@ -39,36 +39,39 @@ def _backfill() -> None:
         sa.column("body", sa.Text),
         sa.column("fingerprint", sa.String),
     )
-    rows = connection.execute(
-        sa.select(
-            entries.c.id,
-            entries.c.post_id,
-            entries.c.parent_id,
-            entries.c.author,
-            entries.c.email,
-            entries.c.body,
-        )
-        .where(entries.c.type == "comment")
-        .order_by(entries.c.id)
+    columns = (
+        entries.c.id,
+        entries.c.post_id,
+        entries.c.parent_id,
+        entries.c.author,
+        entries.c.email,
+        entries.c.body,
     )
-    seen: set[str] = set()
-    batch: list[dict] = []
     update = (
         sa.update(entries)
         .where(entries.c.id == sa.bindparam("entry_id"))
         .values(fingerprint=sa.bindparam("value"))
     )
-    for row in rows.all():
-        value = _fingerprint(row.post_id, row.parent_id, row.author, row.email, row.body)
-        if value in seen:
-            continue
-        seen.add(value)
-        batch.append({"entry_id": row.id, "value": value})
-        if len(batch) == BATCH:
+    seen: set[str] = set()
+    last_id = 0
+    while True:  # a batch at a time, by id: the texts of a large table never all in memory
+        rows = connection.execute(
+            sa.select(*columns)
+            .where(entries.c.type == "comment", entries.c.id > last_id)
+            .order_by(entries.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        batch = []
+        for row in rows:
+            value = _fingerprint(row.post_id, row.parent_id, row.author, row.email, row.body)
+            if value not in seen:
+                seen.add(value)
+                batch.append({"entry_id": row.id, "value": value})
+        if batch:
             connection.execute(update, batch)
-            batch = []
-    if batch:
-        connection.execute(update, batch)
 
 
 def upgrade() -> None:
