@@ -31,7 +31,7 @@ class Rule(enum.StrEnum):
     HOLD_ALL = "hold-all"
     NO_RULE = "no-rule"
     MODERATOR = "moderator"  # not a rule of decide(): a moderator set the status by hand
-    NO_LINK = "no-link"  # nor this: a trackback's page does not link to the post
+    NO_LINK = "no-link"  # nor this: a linkback's page does not (or no longer) link here
 
 
 @dataclass(frozen=True)

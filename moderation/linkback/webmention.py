@@ -4,7 +4,7 @@ job makes later (§3.2.2), including updates and deletes of an earlier mention (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import discussion, fetch, sanitize, services
+from .. import discussion, fetch, policy, sanitize, services
 from ..models import (
     COMMENT_MAX_BYTES,
     Entry,
@@ -184,4 +184,4 @@ def _store(session: Session, mention: Mention, existing: Entry | None, fields: d
 def _withdraw(entry: Entry | None, reason: str) -> None:
     """§3.2.4: a source that is gone or no longer links takes its mention off the page."""
     if entry is not None and entry.status in (Status.PENDING, Status.APPROVED):
-        entry.status, entry.reason = Status.TRASH, reason
+        entry.status, entry.rule, entry.reason = Status.TRASH, policy.Rule.NO_LINK.value, reason

@@ -290,7 +290,7 @@ def test_a_source_that_is_gone_or_no_longer_links_takes_its_entry_off_the_page(
     jobs.run_due_jobs(app)
     assert status_of(response)["status"] == "rejected"
     [entry] = entries(app)
-    assert (entry.status, entry.reason) == (Status.TRASH, reason)
+    assert (entry.status, entry.rule, entry.reason) == (Status.TRASH, "no-link", reason)
     assert "Gone Soon" not in page_of(target)
 
 
