@@ -22,6 +22,7 @@ USERNAME = re.compile(r"[A-Za-z0-9_.-]+")  # whole string: fullmatch, so no trai
 PASSWORD_MIN_CHARS = 10
 PASSWORD_MAX_CHARS = 1024
 PASSWORD_METHOD = "scrypt"
+AUDIT_PAGE_SIZE = 100
 LOGIN_MAX_AGE = timedelta(days=30)  # a login ends then, even if never logged out
 # Checked against when the username is unknown, so both cases cost one scrypt.
 _DECOY_HASH = generate_password_hash("not a password of anyone", method=PASSWORD_METHOD)
@@ -192,3 +193,16 @@ def record(
 
 def all_moderators(session: Session) -> list[Moderator]:
     return list(session.scalars(select(Moderator).order_by(Moderator.username)))
+
+
+def audit_events(session: Session, page: int = 1) -> tuple[list[AuditEvent], bool]:
+    """A page of the audit log, newest first, and whether an older page exists."""
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .order_by(AuditEvent.created.desc(), AuditEvent.id.desc())
+            .limit(AUDIT_PAGE_SIZE + 1)
+            .offset((max(page, 1) - 1) * AUDIT_PAGE_SIZE)
+        )
+    )
+    return events[:AUDIT_PAGE_SIZE], len(events) > AUDIT_PAGE_SIZE

@@ -20,7 +20,6 @@ from .accounts import Actor, record
 from .domain_errors import NotFound, Refused
 from .models import (
     COMMENT_MAX_BYTES,
-    AuditEvent,
     Entry,
     EntryType,
     Moderator,
@@ -30,7 +29,6 @@ from .models import (
 )
 
 PAGE_SIZE = 50
-AUDIT_PAGE_SIZE = 100
 TABS = ("all", "pending", "approved", "spam", "trash")
 MODERATOR_RULE = policy.Rule.MODERATOR.value  # a moderator set the status
 RULES = tuple(rule.value for rule in policy.Rule)
@@ -383,66 +381,3 @@ def reply(session: Session, actor: Actor, parent_id: int, text: str) -> Entry:
     ids = [parent.id, entry.id] if approved_parent else [entry.id]
     record(session, actor, "reply", ids, "parent approved" if approved_parent else "")
     return entry
-
-
-@dataclass(frozen=True)
-class PostRow:
-    id: int
-    slug: str
-    title: str
-    comments_open: bool
-    pings_open: bool
-    pending: int
-    approved: int
-
-
-def post_rows(session: Session) -> list[PostRow]:
-    """Every post with its pending and approved counts: one query."""
-    pending = func.count().filter(Entry.status == Status.PENDING)
-    approved = func.count().filter(Entry.status == Status.APPROVED)
-    rows = session.execute(
-        select(
-            Post.id,
-            Post.slug,
-            Post.title,
-            Post.comments_open,
-            Post.pings_open,
-            pending,
-            approved,
-        )
-        .outerjoin(Entry, Entry.post_id == Post.id)
-        .group_by(Post.id)
-        .order_by(Post.created.desc(), Post.id.desc())
-    ).all()
-    return [PostRow(*row) for row in rows]
-
-
-def set_post_open(
-    session: Session, actor: Actor, post_id: int, comments_open: bool, pings_open: bool
-) -> Post:
-    post = session.get(Post, post_id)
-    if post is None:
-        raise NotFound("There is no such post.")
-    post.comments_open, post.pings_open = comments_open, pings_open
-    record(
-        session,
-        actor,
-        "post-settings",
-        (),
-        f"{post.slug}: comments {'open' if comments_open else 'closed'}, "
-        f"pings {'open' if pings_open else 'closed'}",
-    )
-    return post
-
-
-def audit_events(session: Session, page: int = 1) -> tuple[list[AuditEvent], bool]:
-    """A page of the audit log, newest first, and whether an older page exists."""
-    events = list(
-        session.scalars(
-            select(AuditEvent)
-            .order_by(AuditEvent.created.desc(), AuditEvent.id.desc())
-            .limit(AUDIT_PAGE_SIZE + 1)
-            .offset((max(page, 1) - 1) * AUDIT_PAGE_SIZE)
-        )
-    )
-    return events[:AUDIT_PAGE_SIZE], len(events) > AUDIT_PAGE_SIZE

@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import db, discussion, moderating
+from .. import accounts, db, discussion, post_admin
 from ..forms import ActionForm, PostSettingsForm, SettingsForm
 from .common import ID, actor, bp, checked, page_number
 
@@ -13,7 +13,7 @@ from .common import ID, actor, bp, checked, page_number
 def posts():
     """Posts with their counts, and whether they take comments and pings."""
     return render_template(
-        "dashboard/posts.html", posts=moderating.post_rows(db.get_session()), form=ActionForm()
+        "dashboard/posts.html", posts=post_admin.post_rows(db.get_session()), form=ActionForm()
     )
 
 
@@ -24,7 +24,7 @@ def post_settings(post_id: int):
     form = PostSettingsForm()
     checked(form)
     dbs = db.get_session()
-    post = moderating.set_post_open(
+    post = post_admin.set_post_open(
         dbs, actor(), post_id, form.comments_open.data, form.pings_open.data
     )
     dbs.commit()
@@ -72,5 +72,5 @@ _WORD_LIMITS = {
 def audit():
     """Who did what, when, from where."""
     number = page_number()
-    events, more = moderating.audit_events(db.get_session(), number)
+    events, more = accounts.audit_events(db.get_session(), number)
     return render_template("dashboard/audit.html", events=events, page=number, more=more)
