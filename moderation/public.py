@@ -70,17 +70,10 @@ def comment(comment_id: int):
     """Send a reader to the page and place that show an entry (moderators' "view" links)."""
     own_ids = cookies.own_entry_ids()
     slug, page = threads.entry_page(db.get_session(), comment_id, own_ids)
-    response = redirect(entry_url(slug, page, comment_id), 302)
+    response = redirect(request.script_root + threads.page_path(slug, page, comment_id), 302)
     if own_ids:
         response.headers["Cache-Control"] = "private, no-store"  # may lead to a pending one
     return response
-
-
-def entry_url(slug: str, page: int, entry_id: int) -> str:
-    """The permalink of an entry on a page of comments: ?cpage=N only past page 1."""
-    return url_for(
-        "public.post", slug=slug, cpage=page if page > 1 else None, _anchor=f"comment-{entry_id}"
-    )
 
 
 @bp.post("/posts/<slug>/comments")

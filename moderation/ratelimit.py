@@ -7,7 +7,7 @@ and tries Redis again every FALLBACK_SECONDS: a limit never turns a request into
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Flask, current_app
 from flask_limiter import Limiter
@@ -28,7 +28,7 @@ class _Fallback:
     """This process's own counts, kept while the shared storage is unreachable."""
 
     limiter: RateLimiter
-    until: float = field(default=0.0)  # time.monotonic() before which Redis is not tried
+    until: float = 0.0  # time.monotonic() before which Redis is not tried
 
 
 def init_app(app: Flask) -> None:
