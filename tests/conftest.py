@@ -4,6 +4,7 @@ TEST_DATABASE_URL is set), a client, a CLI runner, a post and a live server."""
 import os
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,8 +15,9 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
-from moderation import accounts, create_app, db, jobs, services
+from moderation import accounts, create_app, db, jobs, public, services
 from moderation.models import Base
+from tests.forms import submit_form
 from tests.sources import source_server  # noqa: F401 (a fixture: sources for linkback tests)
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -86,18 +88,16 @@ def make_app(database_url, tmp_path) -> Iterator[Callable[..., object]]:
     apps = []
 
     def build(**overrides):
+        """The app as `make run` and production build it: CSRF, the form time trap, the
+        flood rule and rate limits all on. A test that needs one off names it here."""
         config = {
             "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
-            "RATELIMIT_ENABLED": False,
-            "JOB_WORKERS": 0,  # no job threads unless a test asks for them
-            # Tests post many comments at once: the flood and form-age rules are opt-in here.
-            "COMMENT_FLOOD_SECONDS": 0,
-            "COMMENT_FORM_MIN_SECONDS": 0,
+            # Deployed as `flask worker` beside the app: no job threads unless asked for.
+            "JOB_WORKERS": 0,
+            **overrides,
         }
-        config.update(overrides)
         app = create_app(config)
         app.instance_path = str(tmp_path / "instance")
         apps.append(app)
@@ -182,6 +182,28 @@ def live_server(app) -> Iterator[str]:
 MODERATOR_PASSWORD = "correct horse battery staple"
 
 
+class ReaderClock:
+    """The clock the comment form's time trap reads: a test moves it forward as a
+    reader who spends that long on the form, instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch) -> ReaderClock:
+    """The form's `shown` stamp and its check both read this clock (public.time.time)."""
+    reader_clock = ReaderClock()
+    monkeypatch.setattr(public, "time", reader_clock)
+    return reader_clock
+
+
 @pytest.fixture(autouse=True)
 def cheaper_password_hashing(monkeypatch):
     """Still scrypt, with a smaller work factor: hundreds of tests log in."""
@@ -196,16 +218,21 @@ def create_moderator(app, username: str = "mod", admin: bool = False):
         return moderator
 
 
-@pytest.fixture
-def moderator(app):
-    """A test client logged in as the moderator "mod" (CSRF is off in the test app)."""
-    create_moderator(app)
+def log_in(app, username: str = "mod", password: str = MODERATOR_PASSWORD):
+    """A new client logged in through the login form the page rendered, token included."""
     client = app.test_client()
-    response = client.post(
-        "/moderation/login", data={"username": "mod", "password": MODERATOR_PASSWORD}
+    response = submit_form(
+        client, "/moderation/login", "form.login", username=username, password=password
     )
     assert response.status_code == 303, response.get_data(as_text=True)
     return client
+
+
+@pytest.fixture
+def moderator(app):
+    """A test client logged in as the moderator "mod"."""
+    create_moderator(app)
+    return log_in(app)
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -1,15 +1,16 @@
 """Test helpers shared by the HTTP and browser tests."""
 
 import re
-import time
+from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
-from moderation import db, discussion, services
+from moderation import db, discussion, moderating, public, services
 from moderation.accounts import Actor
-from moderation.forms import form_stamp
 from moderation.models import Entry, EntryType, Status, utcnow
+from moderation.moderating import Action
+from tests.forms import Form, parse_form, send
 
 COMMENT = {
     "comment": "A thoughtful comment.",
@@ -19,27 +20,52 @@ COMMENT = {
 }
 
 
-def form_data(app, seconds_ago: float = 60, **fields) -> dict:
-    """The comment form's fields as a browser sends them, shown `seconds_ago`; None removes one."""
-    stamp = form_stamp(app.config["SECRET_KEY"], time.time() - seconds_ago)
-    data = {**COMMENT, "shown": stamp, **fields}
-    return {key: value for key, value in data.items() if value is not None}
+def reader(app, number: int = 1):
+    """A test client of a reader of their own, at their own address (the flood rule and
+    rate limits count per address, as for real readers)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"192.0.2.{number}"
+    return client
 
 
-def submit(client, slug: str = "a-post", **fields):
-    """Post the comment form with sensible defaults; None removes a field."""
-    return client.post(f"/posts/{slug}/comments", data=form_data(client.application, **fields))
+def comment_form(client, slug: str = "a-post", parent: str | None = None) -> Form:
+    """The comment form as the post page rendered it (replying to `parent` when given)."""
+    query = {"replytocom": parent} if parent else {}
+    page = client.get(f"/posts/{slug}/", query_string=query)
+    assert page.status_code == 200, page.status_code
+    return parse_form(page.get_data(as_text=True), "form.comment-form", f"/posts/{slug}/")
+
+
+def submit(
+    client, slug: str = "a-post", typing_seconds: float = 30, to: str | None = None, **fields
+):
+    """Fill in and send the comment form the post page rendered, hidden fields included,
+    `typing_seconds` after it was shown. `fields` replace COMMENT's values (None leaves one
+    out); `to` sends the form somewhere else than its action."""
+    form = comment_form(client, slug, fields.get("parent"))
+    if to is not None:
+        form = replace(form, action=to)
+    public.time.advance(typing_seconds)  # tests/conftest.py: clock
+    return send(client, form, **{**COMMENT, **fields})
 
 
 def entries(app) -> list[Entry]:
     with app.app_context():
-        return list(services.queue(db.get_session()))
+        return list(db.get_session().scalars(select(Entry).order_by(Entry.id.desc())))
+
+
+ACTION_FOR = {
+    Status.APPROVED: Action.APPROVE,
+    Status.SPAM: Action.SPAM,
+    Status.TRASH: Action.TRASH,
+}
+TEST_ACTOR = Actor(None, "test", "127.0.0.1")
 
 
 def approve(app, *ids: int) -> None:
     with app.app_context():
         session = db.get_session()
-        services.set_status(session, ids, Status.APPROVED, "approved in a test")
+        moderating.moderate(session, TEST_ACTOR, ids, Action.APPROVE)
         session.commit()
 
 
@@ -59,7 +85,7 @@ def add_comment(app, text: str, status: Status = Status.PENDING, slug: str = "a-
         session = db.get_session()
         entry_id = services.submit_comment(session, slug, services.Submission(**values)).id
         if status != Status.PENDING:
-            services.set_status(session, [entry_id], status, f"{status} in a test")
+            moderating.moderate(session, TEST_ACTOR, [entry_id], ACTION_FOR[status])
         session.commit()
         return entry_id
 
@@ -103,7 +129,7 @@ def save_settings(app, **values) -> None:
     """Save Discussion settings through the service the settings page uses."""
     with app.app_context():
         session = db.get_session()
-        discussion.save(session, Actor(None, "test", "127.0.0.1"), values)
+        discussion.save(session, TEST_ACTOR, values)
         session.commit()
 
 
