@@ -5,7 +5,7 @@ and every field a browser would send (hidden ones and the CSRF token included) f
 the page, then changes only what the person would type or tick.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
@@ -35,6 +35,7 @@ class Form:
     method: str
     fields: MultiDict = field(default_factory=MultiDict)
     buttons: tuple[Tag, ...] = ()
+    referrer: str | None = None  # the Referer a browser sends with it, under the page's policy
 
     def data(self, **changes) -> MultiDict:
         """The rendered fields with `changes` applied: a value replaces, a list gives
@@ -116,6 +117,31 @@ def parse_form(html: str, selector: str, page_path: str = "/") -> Form:
     raise AssertionError(f"{selector!r} is not a form on {page_path}")
 
 
+def _referrer(page, page_url: str, base_url: str) -> str | None:
+    """The Referer a browser sends from this page to its own origin: none under
+    "no-referrer" (the page's meta tag wins over its header), the origin alone under
+    "origin" or "strict-origin", else the page's address."""
+    meta = BeautifulSoup(page.get_data(as_text=True), "html.parser").find(
+        "meta", attrs={"name": "referrer"}
+    )
+    policy = (meta.get("content") if meta else None) or page.headers.get("Referrer-Policy", "")
+    policy = policy.split(",")[-1].strip().lower()
+    if policy == "no-referrer":
+        return None
+    if policy in ("origin", "strict-origin"):
+        return base_url.rstrip("/") + "/"
+    return urljoin(base_url, page_url)
+
+
+def page_form(client, page_url: str, selector: str, request: dict | None = None) -> Form:
+    """Load a page and read its form named by `selector`, as a browser would see it."""
+    page = client.get(page_url, **(request or {}))
+    assert page.status_code == 200, f"{page_url}: {page.status_code}"
+    form = parse_form(page.get_data(as_text=True), selector, page_url)
+    base_url = (request or {}).get("base_url", "http://localhost")
+    return replace(form, referrer=_referrer(page, page_url, base_url))
+
+
 def send(client, form: Form, button: str | None = None, request: dict | None = None, **changes):
     """Send a form as a browser does; `button` is the text of the submit button clicked,
     `request` the test client's options (environ_base, base_url, headers…)."""
@@ -125,9 +151,12 @@ def send(client, form: Form, button: str | None = None, request: dict | None = N
         assert clicked, f"no button {button!r} in the form to {form.action}"
         if clicked[0].get("name"):
             data.add(clicked[0]["name"], clicked[0].get("value", ""))
+    options = dict(request or {})
+    if form.referrer:
+        options["headers"] = {"Referer": form.referrer, **options.get("headers", {})}
     if form.method == "post":
-        return client.post(form.action, data=data, **(request or {}))
-    return client.get(form.action, query_string=data, **(request or {}))
+        return client.post(form.action, data=data, **options)
+    return client.get(form.action, query_string=data, **options)
 
 
 def submit_form(
@@ -139,7 +168,4 @@ def submit_form(
     **changes,
 ):
     """Load the page, then send its form named by `selector` with `changes` typed in."""
-    page = client.get(page_url, **(request or {}))
-    assert page.status_code == 200, f"{page_url}: {page.status_code}"
-    form = parse_form(page.get_data(as_text=True), selector, page_url)
-    return send(client, form, button, request, **changes)
+    return send(client, page_form(client, page_url, selector, request), button, request, **changes)

@@ -10,7 +10,7 @@ from moderation import db, discussion, moderating, public, services
 from moderation.accounts import Actor
 from moderation.models import Entry, EntryType, Status, utcnow
 from moderation.moderating import Action
-from tests.forms import Form, parse_form, send
+from tests.forms import Form, page_form, send
 
 COMMENT = {
     "comment": "A thoughtful comment.",
@@ -31,9 +31,7 @@ def reader(app, number: int = 1):
 def comment_form(client, slug: str = "a-post", parent: str | None = None) -> Form:
     """The comment form as the post page rendered it (replying to `parent` when given)."""
     query = {"replytocom": parent} if parent else {}
-    page = client.get(f"/posts/{slug}/", query_string=query)
-    assert page.status_code == 200, page.status_code
-    return parse_form(page.get_data(as_text=True), "form.comment-form", f"/posts/{slug}/")
+    return page_form(client, f"/posts/{slug}/", "form.comment-form", {"query_string": query})
 
 
 def submit(

@@ -11,8 +11,11 @@ from moderation import accounts, db
 from moderation.dashboard import TOO_MANY_LOGINS, WRONG_LOGIN
 from moderation.models import AuditEvent, Login, utcnow
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
-from tests.helpers import csrf_token
+from tests.forms import page_form, send, submit_form
+from tests.helpers import csrf_token, token_in
 
+LOGIN = "/moderation/login"
+PASSWORD = "/moderation/password"
 NEW_PASSWORD = "a brand new passphrase"
 DASHBOARD_PAGES = [
     "/moderation/",
@@ -23,10 +26,27 @@ DASHBOARD_PAGES = [
 ]
 
 
-def _log_in(client, username: str = "mod", password: str = MODERATOR_PASSWORD, **kwargs):
-    return client.post(
-        "/moderation/login", data={"username": username, "password": password}, **kwargs
+def _log_in(
+    client, username: str = "mod", password: str = MODERATOR_PASSWORD, request=None, **fields
+):
+    """Send the login form as the page rendered it; `request` holds the client's options."""
+    return submit_form(
+        client,
+        LOGIN,
+        "form.login",
+        request=request,
+        username=username,
+        password=password,
+        **fields,
     )
+
+
+def _log_out(client):
+    return submit_form(client, "/moderation/", "header form")
+
+
+def _change_password(client, **fields):
+    return submit_form(client, PASSWORD, "main form", **fields)
 
 
 def _audit(app) -> list[tuple[str, str, str]]:
@@ -36,7 +56,7 @@ def _audit(app) -> list[tuple[str, str, str]]:
 
 
 def _from(address: str) -> dict:
-    return {"environ_base": {"REMOTE_ADDR": address}}
+    return {"request": {"environ_base": {"REMOTE_ADDR": address}}}
 
 
 def test_login_page_answers_with_a_form(client):
@@ -82,10 +102,14 @@ def test_login_redirects_to_the_queue_and_records_who_and_from_where(app, client
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/moderation/audit"])
 def test_login_ignores_a_next_parameter(app, client, target):
     create_moderator(app)
-    response = client.post(
-        "/moderation/login",
-        query_string={"next": target},
-        data={"username": "mod", "password": MODERATOR_PASSWORD, "next": target},
+    form = page_form(client, LOGIN, "form.login", {"query_string": {"next": target}})
+    response = send(
+        client,
+        form,
+        request={"query_string": {"next": target}},
+        username="mod",
+        password=MODERATOR_PASSWORD,
+        next=target,
     )
     assert response.location == "/moderation/"
 
@@ -100,7 +124,7 @@ def test_usernames_are_not_case_sensitive_at_login(app, client):
 )
 def test_session_cookie_is_httponly_lax_and_secure_over_https(app, client, base_url, secure):
     create_moderator(app)
-    response = _log_in(client, base_url=base_url)
+    response = _log_in(client, request={"base_url": base_url})
     cookie = next(
         header for header in response.headers.getlist("Set-Cookie") if header.startswith("session=")
     )
@@ -110,16 +134,12 @@ def test_session_cookie_is_httponly_lax_and_secure_over_https(app, client, base_
     assert ("secure" in flags) is secure
 
 
-def test_login_rotates_the_session_and_its_formcsrf_token(make_app):
-    app = make_app(WTF_CSRF_ENABLED=True)
+def test_login_rotates_the_session_and_its_formcsrf_token(app, client):
     create_moderator(app)
-    client = app.test_client()
-    old_token = csrf_token(client, "/moderation/login")
+    form = page_form(client, LOGIN, "form.login")
+    old_token = form.fields["csrf_token"]
     old_cookie = client.get_cookie("session").value
-    response = client.post(
-        "/moderation/login",
-        data={"username": "mod", "password": MODERATOR_PASSWORD, "csrf_token": old_token},
-    )
+    response = send(client, form, username="mod", password=MODERATOR_PASSWORD)
     assert response.status_code == 303
     assert client.get_cookie("session").value != old_cookie
     # The token handed out before the login is worth nothing after it.
@@ -128,12 +148,11 @@ def test_login_rotates_the_session_and_its_formcsrf_token(make_app):
     assert csrf_token(client, "/moderation/") != old_token
 
 
-def test_login_without_a_form_token_is_refused_when_csrf_is_on(make_app):
-    app = make_app(WTF_CSRF_ENABLED=True)
+def test_login_without_a_form_token_is_refused(app, client):
     create_moderator(app)
-    client = app.test_client()
-    client.get("/moderation/login")
-    assert _log_in(client).status_code == 400
+    response = _log_in(client, csrf_token=None)
+    assert response.status_code == 400
+    assert "The CSRF token is missing." in response.get_data(as_text=True)
     assert client.get("/moderation/").status_code == 302
 
 
@@ -177,7 +196,8 @@ def test_a_failed_login_gets_the_same_answer_whatever_the_reason(app, client, us
 
 
 def _without_username(response, username: str) -> str:
-    return response.get_data(as_text=True).replace(f'value="{username}"', 'value=""')
+    page = response.get_data(as_text=True).replace(f'value="{username}"', 'value=""')
+    return page.replace(token_in(page), "")  # each session has a token of its own
 
 
 @pytest.mark.parametrize(("username", "recorded"), [("mod", "mod"), ("nobody", "(unknown)")])
@@ -192,18 +212,17 @@ def test_a_failed_login_is_in_the_audit_log(app, client, username, recorded):
     [
         ({"username": "", "password": "x"}, "Enter your username."),
         ({"username": "mod", "password": ""}, "Enter your password."),
-        ({}, "Enter your username."),
+        ({"username": None, "password": None}, "Enter your username."),
     ],
 )
 def test_an_incomplete_login_form_is_400_with_a_message(app, client, data, message):
     create_moderator(app)
-    response = client.post("/moderation/login", data=data)
+    response = submit_form(client, LOGIN, "form.login", **data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
 
 
-def test_the_tenth_wrong_password_in_a_minute_is_refused_with_429(make_app):
-    app = make_app(RATELIMIT_ENABLED=True)
+def test_the_tenth_wrong_password_in_a_minute_is_refused_with_429(app):
     create_moderator(app)
     client = app.test_client()
     statuses = [_log_in(client, password="wrong password").status_code for _ in range(9)]
@@ -213,8 +232,7 @@ def test_the_tenth_wrong_password_in_a_minute_is_refused_with_429(make_app):
     assert TOO_MANY_LOGINS in tenth.get_data(as_text=True)
 
 
-def test_after_ten_failures_even_the_right_password_waits(make_app):
-    app = make_app(RATELIMIT_ENABLED=True)
+def test_after_ten_failures_even_the_right_password_waits(app):
     create_moderator(app)
     client = app.test_client()
     [_log_in(client, password="wrong password") for _ in range(10)]
@@ -224,8 +242,7 @@ def test_after_ten_failures_even_the_right_password_waits(make_app):
     assert client.get("/moderation/").status_code == 302
 
 
-def test_failures_for_one_username_from_many_addresses_are_limited(make_app):
-    app = make_app(RATELIMIT_ENABLED=True)
+def test_failures_for_one_username_from_many_addresses_are_limited(app):
     create_moderator(app, "mod")
     create_moderator(app, "other")
     client = app.test_client()
@@ -243,8 +260,7 @@ def test_failures_for_one_username_from_many_addresses_are_limited(make_app):
     assert _log_in(client, "other", **_from("192.0.2.99")).status_code == 303
 
 
-def test_failures_from_one_address_for_many_usernames_are_limited(make_app):
-    app = make_app(RATELIMIT_ENABLED=True)
+def test_failures_from_one_address_for_many_usernames_are_limited(app):
     create_moderator(app)
     attacker, colleague = app.test_client(), app.test_client()
     statuses = [
@@ -257,15 +273,14 @@ def test_failures_from_one_address_for_many_usernames_are_limited(make_app):
 
 
 def test_login_rate_limit_follows_its_setting(make_app):
-    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    app = make_app(LOGIN_RATE_LIMIT="3 per minute")
     create_moderator(app)
     client = app.test_client()
     statuses = [_log_in(client, password="wrong").status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
 
 
-def test_successful_logins_do_not_count_towards_the_limit(make_app):
-    app = make_app(RATELIMIT_ENABLED=True)
+def test_successful_logins_do_not_count_towards_the_limit(app):
     create_moderator(app)
     statuses = [_log_in(app.test_client()).status_code for _ in range(12)]
     assert statuses == [303] * 12
@@ -283,7 +298,7 @@ def test_a_disabled_account_cannot_log_in(app, client):
 
 
 def test_disabling_an_account_ends_its_open_session(app, moderator, post):
-    assert moderator.get("/moderation/").status_code == 200
+    token = csrf_token(moderator, "/moderation/")
     with app.app_context():
         session = db.get_session()
         accounts.set_disabled(session, "mod", True)
@@ -291,11 +306,12 @@ def test_disabling_an_account_ends_its_open_session(app, moderator, post):
     response = moderator.get("/moderation/")
     assert response.status_code == 302
     assert response.location.startswith("/moderation/login")
-    assert moderator.post("/moderation/empty/spam").status_code == 302
+    response = moderator.post("/moderation/empty/spam", data={"csrf_token": token})
+    assert response.status_code == 302
 
 
 def test_logout_ends_the_session_and_is_recorded(app, moderator):
-    response = moderator.post("/moderation/logout")
+    response = _log_out(moderator)
     assert response.status_code == 303
     assert response.location == "/moderation/login"
     assert moderator.get("/moderation/").status_code == 302
@@ -306,7 +322,7 @@ def test_a_copy_of_the_session_cookie_stops_working_at_logout(app, moderator):
     copied = moderator.get_cookie("session").value
     other_device = app.test_client()
     assert _log_in(other_device).status_code == 303
-    assert moderator.post("/moderation/logout").status_code == 303
+    assert _log_out(moderator).status_code == 303
     thief = app.test_client()
     thief.set_cookie("session", copied)
     assert thief.get("/moderation/").status_code == 302
@@ -336,27 +352,16 @@ def test_logout_by_get_is_not_allowed(moderator):
     assert moderator.get("/moderation/").status_code == 200
 
 
-def test_logout_without_a_form_token_keeps_the_session(make_app):
-    app = make_app(WTF_CSRF_ENABLED=True)
-    create_moderator(app)
-    client = app.test_client()
-    client.post(
-        "/moderation/login",
-        data={
-            "username": "mod",
-            "password": MODERATOR_PASSWORD,
-            "csrf_token": csrf_token(client, "/moderation/login"),
-        },
-    )
-    assert client.post("/moderation/logout").status_code == 400
-    assert client.get("/moderation/").status_code == 200
-    token = csrf_token(client, "/moderation/")
-    assert client.post("/moderation/logout", data={"csrf_token": token}).status_code == 303
-    assert client.get("/moderation/").status_code == 302
+def test_logout_without_a_form_token_keeps_the_session(moderator):
+    response = submit_form(moderator, "/moderation/", "header form", csrf_token=None)
+    assert response.status_code == 400
+    assert moderator.get("/moderation/").status_code == 200
+    assert _log_out(moderator).status_code == 303
+    assert moderator.get("/moderation/").status_code == 302
 
 
 def test_logout_of_an_anonymous_visitor_sends_to_login(client):
-    response = client.post("/moderation/logout")
+    response = client.post("/moderation/logout", data={"csrf_token": csrf_token(client, LOGIN)})
     assert response.status_code == 302
     assert response.location.startswith("/moderation/login")
 
@@ -364,9 +369,8 @@ def test_logout_of_an_anonymous_visitor_sends_to_login(client):
 def test_password_change_keeps_this_session_and_ends_the_others(app, moderator):
     other_device = app.test_client()
     assert _log_in(other_device).status_code == 303
-    response = moderator.post(
-        "/moderation/password",
-        data={"current": MODERATOR_PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    response = _change_password(
+        moderator, current=MODERATOR_PASSWORD, new=NEW_PASSWORD, confirm=NEW_PASSWORD
     )
     assert response.status_code == 303
     assert moderator.get("/moderation/").status_code == 200
@@ -396,22 +400,21 @@ def test_password_change_keeps_this_session_and_ends_the_others(app, moderator):
     ids=["wrong-current", "mismatch", "too-short", "empty"],
 )
 def test_a_refused_password_change_is_400_and_keeps_the_old_password(app, moderator, data, message):
-    response = moderator.post("/moderation/password", data=data)
+    response = _change_password(moderator, **data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert _log_in(app.test_client()).status_code == 303
 
 
-def test_wrong_current_passwords_count_against_the_login_limit(make_app):
-    app = make_app(RATELIMIT_ENABLED=True)
+def test_wrong_current_passwords_count_against_the_login_limit(app):
     create_moderator(app)
     client = app.test_client()
     assert _log_in(client).status_code == 303
     wrong = {"current": "not my password", "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
-    statuses = [client.post("/moderation/password", data=wrong).status_code for _ in range(11)]
+    statuses = [_change_password(client, **wrong).status_code for _ in range(11)]
     assert statuses == [400] * 10 + [429]
     right = {"current": MODERATOR_PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
-    held = client.post("/moderation/password", data=right)
+    held = _change_password(client, **right)
     assert held.status_code == 429
     assert TOO_MANY_LOGINS in held.get_data(as_text=True)
     assert _log_in(app.test_client()).status_code == 429  # the same account and address
