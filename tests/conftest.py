@@ -218,9 +218,10 @@ def create_moderator(app, username: str = "mod", admin: bool = False):
         return moderator
 
 
-def log_in(app, username: str = "mod", password: str = MODERATOR_PASSWORD):
-    """A new client logged in through the login form the page rendered, token included."""
-    client = app.test_client()
+def log_in(app, username: str = "mod", password: str = MODERATOR_PASSWORD, client=None):
+    """A client (a new one by default) logged in through the login form the page rendered,
+    token included."""
+    client = client or app.test_client()
     response = submit_form(
         client, "/moderation/login", "form.login", username=username, password=password
     )

@@ -117,7 +117,7 @@ def parse_form(html: str, selector: str, page_path: str = "/") -> Form:
     raise AssertionError(f"{selector!r} is not a form on {page_path}")
 
 
-def _referrer(page, page_url: str, base_url: str) -> str | None:
+def referrer(page) -> str | None:
     """The Referer a browser sends from this page to its own origin: none under
     "no-referrer" (the page's meta tag wins over its header), the origin alone under
     "origin" or "strict-origin", else the page's address."""
@@ -129,8 +129,8 @@ def _referrer(page, page_url: str, base_url: str) -> str | None:
     if policy == "no-referrer":
         return None
     if policy in ("origin", "strict-origin"):
-        return base_url.rstrip("/") + "/"
-    return urljoin(base_url, page_url)
+        return page.request.host_url
+    return page.request.url
 
 
 def page_form(client, page_url: str, selector: str, request: dict | None = None) -> Form:
@@ -138,8 +138,7 @@ def page_form(client, page_url: str, selector: str, request: dict | None = None)
     page = client.get(page_url, **(request or {}))
     assert page.status_code == 200, f"{page_url}: {page.status_code}"
     form = parse_form(page.get_data(as_text=True), selector, page_url)
-    base_url = (request or {}).get("base_url", "http://localhost")
-    return replace(form, referrer=_referrer(page, page_url, base_url))
+    return replace(form, referrer=referrer(page))
 
 
 def send(client, form: Form, button: str | None = None, request: dict | None = None, **changes):

@@ -28,23 +28,41 @@ def reader(app, number: int = 1):
     return client
 
 
-def comment_form(client, slug: str = "a-post", parent: str | None = None) -> Form:
+def comment_form(
+    client, slug: str = "a-post", parent: str | None = None, request: dict | None = None
+) -> Form:
     """The comment form as the post page rendered it (replying to `parent` when given)."""
-    query = {"replytocom": parent} if parent else {}
-    return page_form(client, f"/posts/{slug}/", "form.comment-form", {"query_string": query})
+    options = {**(request or {}), "query_string": {"replytocom": parent} if parent else {}}
+    return page_form(client, f"/posts/{slug}/", "form.comment-form", options)
 
 
 def submit(
-    client, slug: str = "a-post", typing_seconds: float = 30, to: str | None = None, **fields
+    client,
+    slug: str = "a-post",
+    typing_seconds: float = 30,
+    to: str | None = None,
+    request: dict | None = None,
+    **fields,
 ):
     """Fill in and send the comment form the post page rendered, hidden fields included,
     `typing_seconds` after it was shown. `fields` replace COMMENT's values (None leaves one
-    out); `to` sends the form somewhere else than its action."""
-    form = comment_form(client, slug, fields.get("parent"))
+    out); `to` sends the form somewhere else than its action; `request` holds the test
+    client's options (headers, environ_base…)."""
+    form = comment_form(client, slug, fields.get("parent"), request)
     if to is not None:
         form = replace(form, action=to)
     public.time.advance(typing_seconds)  # tests/conftest.py: clock
-    return send(client, form, **{**COMMENT, **fields})
+    return send(client, form, request=request, **{**COMMENT, **fields})
+
+
+def time_passes(app, seconds: float = 60) -> None:
+    """Move every entry `seconds` into the past, as if that long had gone by since it was
+    posted: the flood rule, which counts from the stored time, lets its author post again."""
+    with app.app_context():
+        session = db.get_session()
+        for entry in session.scalars(select(Entry)):
+            entry.created -= timedelta(seconds=seconds)
+        session.commit()
 
 
 def entries(app) -> list[Entry]:

@@ -3,7 +3,8 @@
 import pytest
 
 from moderation import db, services
-from tests.helpers import COMMENT, add_approved_comment, entries, form_data, submit
+from tests.forms import send
+from tests.helpers import COMMENT, add_approved_comment, comment_form, entries, submit
 
 
 def _email_of_bytes(size: int) -> str:
@@ -36,11 +37,7 @@ def test_valid_comment_is_stored_pending_and_redirects_to_the_post(client, app, 
 
 
 def test_comment_records_the_user_agent(client, app, post):
-    client.post(
-        "/posts/a-post/comments",
-        data=form_data(app),
-        headers={"User-Agent": "ExampleBrowser/1.0"},
-    )
+    submit(client, request={"headers": {"User-Agent": "ExampleBrowser/1.0"}})
     assert entries(app)[0].user_agent == "ExampleBrowser/1.0"
 
 
@@ -198,12 +195,14 @@ def test_comment_keeps_tabs_and_newlines(client, app, post):
     assert entries(app)[0].body == "line one\n\tindented line"
 
 
-def test_comment_on_a_closed_post_gets_403_with_a_message(client, app, post):
+def test_comment_on_a_closed_post_gets_403_with_a_message(client, app, post, clock):
+    form = comment_form(client)  # opened before comments closed
     with app.app_context():
         session = db.get_session()
         services.get_post(session, "a-post").comments_open = False
         session.commit()
-    response = submit(client)
+    clock.advance(30)
+    response = send(client, form, **COMMENT)
     assert response.status_code == 403
     assert "Comments are closed on this post." in _page(response)
     assert entries(app) == []
@@ -211,7 +210,7 @@ def test_comment_on_a_closed_post_gets_403_with_a_message(client, app, post):
 
 
 def test_comment_on_an_unknown_post_gets_404(client, app, post):
-    assert submit(client, slug="no-such-post").status_code == 404
+    assert submit(client, to="/posts/no-such-post/comments").status_code == 404
     assert entries(app) == []
 
 
@@ -288,9 +287,5 @@ def test_client_ip_comes_from_the_proxy_header_only_when_proxies_are_trusted(
     make_app, post, hops, stored
 ):
     app = make_app(TRUSTED_PROXIES=hops)
-    app.test_client().post(
-        "/posts/a-post/comments",
-        data=form_data(app),
-        headers={"X-Forwarded-For": "198.51.100.7"},
-    )
+    submit(app.test_client(), request={"headers": {"X-Forwarded-For": "198.51.100.7"}})
     assert entries(app)[0].ip_address == stored

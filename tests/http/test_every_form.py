@@ -7,15 +7,18 @@ the test that catches it, whichever page the button is on.
 
 import re
 from collections import deque
+from dataclasses import replace
 from urllib.parse import urlsplit
 
+import pytest
 from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
 
 from moderation import db, services
 from moderation.models import EntryType, Status
 from tests.conftest import MODERATOR_PASSWORD, create_moderator, log_in
-from tests.forms import parse_forms, send
-from tests.helpers import add_comment, reader
+from tests.forms import parse_forms, referrer, send
+from tests.helpers import add_comment
 
 START = ("/", "/moderation/")
 NOT_PAGES = ("/static/", "/avatars/", "/photos/", "/moderation/logout")
@@ -118,9 +121,27 @@ def _forms(pages: dict[str, str]) -> dict[tuple, str]:
     return found
 
 
-def test_every_page_answers_and_every_form_works_with_its_own_token(app, post, clock):
+class _Browser(FlaskClient):
+    """A browser at an address of its own that reaches the app over http or https."""
+
+    def __init__(self, app, scheme: str, number: int) -> None:
+        super().__init__(app, app.response_class, use_cookies=True)
+        self.base_url = f"{scheme}://localhost"
+        self.environ_base["REMOTE_ADDR"] = f"192.0.2.{number}"
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", self.base_url)
+        return super().open(*args, **kwargs)
+
+
+def _client(app, scheme: str, number: int = 0):
+    return _Browser(app, scheme, number)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_every_page_answers_and_every_form_works_with_its_own_token(app, post, clock, scheme):
     _seed(app, post)
-    pages = _crawl(log_in(app, "admin"))
+    pages = _crawl(log_in(app, "admin", client=_client(app, scheme)))
     dashboard = [path for path in pages if path.startswith("/moderation/")]
     for expected in ("/moderation/settings", "/moderation/audit", "/moderation/moderators"):
         assert expected in dashboard
@@ -133,7 +154,9 @@ def test_every_page_answers_and_every_form_works_with_its_own_token(app, post, c
     for number, (kind, path) in enumerate(ordered):
         # A fresh login and a fresh reader for each form: one form's effect (a logout,
         # a password change, a deleted entry) must not decide another's answer.
-        client = log_in(app, "admin") if path.startswith("/moderation/") else reader(app, number)
+        client = _client(app, scheme, number)
+        if path.startswith("/moderation/"):
+            log_in(app, "admin", client=client)
         page = client.get(path)
         assert page.status_code == 200, f"{path}: {page.status_code}"
         tag, form = next(
@@ -141,6 +164,7 @@ def test_every_page_answers_and_every_form_works_with_its_own_token(app, post, c
             for found in parse_forms(page.get_data(as_text=True), path)
             if _kind(found[1]) == kind
         )
+        form = replace(form, referrer=referrer(page))  # as the page's policy lets it go
         clock.advance(30)  # the reader took their time over the comment form
         response = send(client, form, **_typed(form.fields, tag))
         where = f"{form.method.upper()} {form.action} from {path}"

@@ -8,7 +8,7 @@ import pytest
 from moderation import accounts, cookies, db, moderating, services
 from moderation.models import EntryType
 from tests.conftest import create_moderator
-from tests.helpers import add_approved_comment, approve, entries, submit
+from tests.helpers import add_approved_comment, approve, entries, submit, time_passes
 
 
 def _page(response) -> str:
@@ -182,12 +182,13 @@ def test_author_name_links_to_website_with_nofollow_ugc(client, app, post):
 
 def test_remember_me_cookie_is_set_only_when_ticked_and_prefills_the_form(app, post):
     forgetful = app.test_client()
-    submit(forgetful)
+    assert submit(forgetful).status_code == 303
     assert forgetful.get_cookie("comment_author") is None
     assert "ada.reader@example.net" not in _page(forgetful.get("/posts/a-post/"))
 
     remembering = app.test_client()
-    submit(remembering, remember="y", comment="Another thought.")
+    time_passes(app)  # the same reader, from another browser, later
+    assert submit(remembering, remember="y", comment="Another thought.").status_code == 303
     cookie = remembering.get_cookie("comment_author")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
     response = remembering.get("/posts/a-post/")
@@ -197,7 +198,9 @@ def test_remember_me_cookie_is_set_only_when_ticked_and_prefills_the_form(app, p
     assert 'id="remember" name="remember" type="checkbox" value="y"' in page and "checked" in page
     assert response.headers["Cache-Control"] == "private, no-store"
 
-    submit(remembering, comment="A third thought.")  # unticked now: forget
+    time_passes(app)
+    # The box comes ticked now; unticking it forgets.
+    assert submit(remembering, remember=None, comment="A third thought.").status_code == 303
     assert remembering.get_cookie("comment_author") is None
 
 
@@ -210,8 +213,7 @@ def test_security_headers_on_every_page(client, post):
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
 
 
-def test_session_cookie_is_httponly_lax_and_secure_over_https(make_app, post):
-    app = make_app(WTF_CSRF_ENABLED=True)
+def test_session_cookie_is_httponly_lax_and_secure_over_https(app, post):
     plain = app.test_client().get("/posts/a-post/").headers["Set-Cookie"]
     assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
     secure = app.test_client().get("/posts/a-post/", base_url="https://localhost")

@@ -9,8 +9,9 @@ from urllib.parse import quote
 
 import pytest
 
-from moderation import db, services
-from tests.helpers import COMMENT, approve, entries, submit
+from moderation import db, moderating
+from moderation.moderating import Action
+from tests.helpers import COMMENT, TEST_ACTOR, approve, entries, reader, submit
 
 EMAILS = ["First.Person@Example.org", "second@example.net", "third+tag@example.com"]
 
@@ -32,7 +33,7 @@ def _everything_public(response) -> str:
 @pytest.fixture
 def populated(app, post):
     """Three commenters: one approved, one pending, one reply that is spam."""
-    clients = [app.test_client() for _ in EMAILS]
+    clients = [reader(app, number) for number, _ in enumerate(EMAILS, start=1)]
     responses = [
         submit(c, email=email, comment=f"Comment number {n}")
         for n, (c, email) in enumerate(zip(clients, EMAILS, strict=True))
@@ -41,7 +42,7 @@ def populated(app, post):
     approve(app, stored[0].id)
     with app.app_context():
         session = db.get_session()
-        services.set_status(session, [stored[2].id], "spam", "test")
+        moderating.moderate(session, TEST_ACTOR, [stored[2].id], Action.SPAM)
         session.commit()
     return clients, responses
 
@@ -59,7 +60,7 @@ def test_no_public_response_carries_a_commenters_email(app, post, populated, cap
         stranger.get("/static/site.css"),
         submit(stranger, email="not-an-email"),  # re-rendered form, with the others' comments
         submit(stranger, name=""),
-        submit(stranger, slug="no-such-post"),
+        submit(stranger, to="/posts/no-such-post/comments"),
         *(c.get("/posts/a-post/") for c in clients),  # each author sees their own pending one
     ]
     for index, response in enumerate(responses):

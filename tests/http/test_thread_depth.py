@@ -8,6 +8,7 @@ import pytest
 from moderation import db, services, threads
 from moderation.models import Status
 from moderation.services import comments
+from tests.forms import page_form, send
 from tests.helpers import add_approved_comment, add_comment, entries, save_settings, submit
 
 
@@ -133,11 +134,10 @@ def test_deep_threads_keep_a_capped_indent(client, app, post):
 
 
 def _moderator_reply(moderator, parent: int):
-    return moderator.post(
-        f"/moderation/entries/{parent}/reply",
-        data={"comment": "From the desk"},
-        headers={"Accept": "application/json"},
-    )
+    """The queue's Reply form for that entry, sent as the queue's script sends it."""
+    form = page_form(moderator, "/moderation/", f"#entry-{parent} details.reply form")
+    json = {"headers": {"Accept": "application/json"}}
+    return send(moderator, form, request=json, comment="From the desk")
 
 
 def test_a_moderators_reply_keeps_to_the_thread_depth_too(moderator, app, post):
@@ -157,4 +157,5 @@ def test_a_moderators_reply_to_a_pending_entry_counts_its_approved_ancestors(mod
     pending = add_comment(app, "Waiting at depth 3", parent_id=top)
     refused = _moderator_reply(moderator, pending)
     assert refused.status_code == 400
+    assert refused.get_json()["message"] == "Replies can be nested at most 3 deep."
     assert [entry.status for entry in entries(app) if entry.id == pending] == [Status.PENDING]
