@@ -1,7 +1,11 @@
 """Spam from a moderator's hand teaches the rules: "Spam and block" adds an entry's email,
-IP address or website host to the disallowed words, so the next entry from them is spam."""
+IP address or website host to the disallowed words, so the next entry from them is spam.
+
+The block form is sent as the queue rendered it, token included (CSRF is on, as deployed).
+"""
 
 import re
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -9,15 +13,16 @@ from sqlalchemy import select
 from moderation import db, discussion, policy, services
 from moderation.accounts import Actor
 from moderation.models import AuditEvent, Entry, EntryType, Status
-from tests.conftest import MODERATOR_PASSWORD, create_moderator
+from tests.forms import page_form, send, submit_form
 from tests.helpers import add_comment, csrf_token
 
 EMAIL = "spammer@shady.example"
 IP = "203.0.113.66"
 HOST = "cheap-watches.example"
 VALUES = {"email": EMAIL, "ip": IP, "host": HOST}
-BACK = "/moderation/?status=pending&type=comment&q=watches&page=2"
+BACK = "/moderation/?status=pending&type=comment&q=watches"  # a view that lists `spam`
 ADMIN = Actor(None, "admin", "127.0.0.1")  # settings saved before a test's actions
+JSON = {"headers": {"Accept": "application/json"}}  # as the queue's script asks
 
 
 @pytest.fixture
@@ -33,9 +38,15 @@ def spam(app, post) -> int:
     )
 
 
-def _block(client, entry_id: int, *kinds: str, **options):
-    data = {"block": list(kinds), "next": BACK, **options.pop("data", {})}
-    return client.post(f"/moderation/entries/{entry_id}/block", data=data, **options)
+def _block_form(client, entry_id: int, page: str = BACK):
+    """The entry's "Spam and block" form, as the queue view at `page` rendered it."""
+    return page_form(client, page, f'#entry-{entry_id} form[action$="/block"]')
+
+
+def _block(client, entry_id: int, *kinds: str, page: str = BACK, request=None, **changes):
+    """Tick `kinds` in the entry's block form on the queue view at `page`, and send it."""
+    form = _block_form(client, entry_id, page)
+    return send(client, form, request=request, block=list(kinds), **changes)
 
 
 def _disallowed(app) -> tuple[str, ...]:
@@ -96,7 +107,7 @@ def test_the_message_says_what_was_marked_and_what_was_added(moderator, app, spa
 
 
 def test_the_script_gets_json_with_the_new_status_and_counts(moderator, app, spam):
-    response = _block(moderator, spam, "host", headers={"Accept": "application/json"})
+    response = _block(moderator, spam, "host", request=JSON)
     assert response.status_code == 200
     assert response.json["status"] == "spam"
     assert response.json["counts"]["spam"] == 1
@@ -134,7 +145,9 @@ def test_the_next_comment_from_a_blocked_email_goes_to_spam_when_submitted(moder
 def test_nothing_is_added_twice(moderator, app, post, spam):
     again = add_comment(app, "Same sender, other words.", email=EMAIL, ip_address=IP)
     _block(moderator, spam, "email", "ip")
-    response = _block(moderator, again, "email", "ip", headers={"Accept": "application/json"})
+    response = _block(
+        moderator, again, "email", "ip", page="/moderation/?status=pending", request=JSON
+    )
     assert _disallowed(app) == (EMAIL, IP)
     assert response.json["message"] == f"1 entry marked as spam. Already disallowed: {EMAIL}, {IP}."
     assert _entry(app, again).status == Status.SPAM
@@ -158,15 +171,15 @@ def test_a_value_the_list_already_catches_is_not_added(moderator, app, spam):
         session = db.get_session()
         discussion.save(session, ADMIN, {"disallowed_words": "203.0.113.0/24\nshady.example"})
         session.commit()
-    response = _block(moderator, spam, "email", "ip", headers={"Accept": "application/json"})
+    response = _block(moderator, spam, "email", "ip", request=JSON)
     assert _disallowed(app) == ("203.0.113.0/24", "shady.example")
     assert response.json["message"] == f"1 entry marked as spam. Already disallowed: {EMAIL}, {IP}."
 
 
 def test_blocking_an_entry_already_in_spam_adds_the_values_and_moves_nothing(moderator, app, spam):
-    moderator.post(f"/moderation/entries/{spam}/spam")
+    submit_form(moderator, BACK, f'#entry-{spam} form[action$="/spam"]')
     audit_before = len(_audit(app))
-    _block(moderator, spam, "ip")
+    _block(moderator, spam, "ip", page="/moderation/?status=spam")
     assert _disallowed(app) == (IP,)
     assert _entry(app, spam).status == Status.SPAM
     assert [action for action, _, _ in _audit(app)[audit_before:]] == ["block"]
@@ -193,9 +206,10 @@ def test_a_linkback_offers_its_ip_and_its_source_host_and_blocks_them(moderator,
         ("ip", "198.51.100.7"),
         ("host", "link-farm.example"),
     ]
-    assert _block(moderator, linkback_id, "email").status_code == 303  # it has none: refused
+    # It has no email: a request that ticks one anyway (a forged one) is refused.
+    assert _block(moderator, linkback_id, "email", page="/moderation/").status_code == 303
     assert _disallowed(app) == ()
-    _block(moderator, linkback_id, "ip", "host")
+    _block(moderator, linkback_id, "ip", "host", page="/moderation/")
     assert _disallowed(app) == ("198.51.100.7", "link-farm.example")
     assert _entry(app, linkback_id).status == Status.SPAM
 
@@ -221,6 +235,7 @@ def test_a_comment_without_a_website_offers_no_host(moderator, app, post):
     assert re.findall(r'name="block" value="(\w+)"', row) == ["email", "ip"]
 
 
+# Nothing ticked, or kinds that only a forged request sends.
 MESSAGES = {
     (): "Tick what to block: the email, the IP address or the website host.",
     ("phone",): "There is nothing of that kind to block.",
@@ -232,7 +247,7 @@ MESSAGES = {
 def test_nothing_ticked_or_an_unknown_kind_is_refused_and_changes_nothing(
     moderator, app, spam, kinds
 ):
-    response = _block(moderator, spam, *kinds, headers={"Accept": "application/json"})
+    response = _block(moderator, spam, *kinds, request=JSON)
     assert response.status_code == 400
     assert _entry(app, spam).status == Status.PENDING
     assert _disallowed(app) == ()
@@ -250,38 +265,35 @@ def test_a_full_list_refuses_the_block_and_leaves_the_entry_as_it_was(moderator,
         session = db.get_session()
         discussion.save(session, ADMIN, {"disallowed_words": full})
         session.commit()
-    response = _block(moderator, spam, "email", headers={"Accept": "application/json"})
+    response = _block(moderator, spam, "email", request=JSON)
     assert response.status_code == 400
     assert "The disallowed words are full." in response.json["message"]
     assert _entry(app, spam).status == Status.PENDING
     assert EMAIL not in _disallowed(app)
 
 
-def test_an_unknown_entry_is_404(moderator, app, post):
-    assert _block(moderator, 999_999, "email").status_code == 404
+def test_an_unknown_entry_is_404(moderator, app, spam):
+    form = _block_form(moderator, spam)
+    # A real entry's block form, sent to the address of one that does not exist.
+    unknown = replace(form, action="/moderation/entries/999999/block")
+    assert send(moderator, unknown, block=["email"]).status_code == 404
+    assert _disallowed(app) == ()
 
 
-def test_someone_not_logged_in_cannot_block(app, client, spam):
-    response = _block(client, spam, "email", "ip", "host")
+def test_someone_not_logged_in_cannot_block(app, moderator, client, spam):
+    form = _block_form(moderator, spam)
+    # Sent by a visitor who is not logged in, with a token of their own session.
+    token = csrf_token(client, "/moderation/login")
+    response = send(client, form, block=["email", "ip", "host"], csrf_token=token)
     assert response.status_code == 302
     assert response.location.startswith("/moderation/login")
     assert _entry(app, spam).status == Status.PENDING
     assert _disallowed(app) == ()
 
 
-def test_blocking_needs_the_form_token_when_csrf_is_on(make_app, post):
-    app = make_app(WTF_CSRF_ENABLED=True)
-    entry_id = add_comment(app, "Cheap watches.", email=EMAIL)
-    create_moderator(app)
-    client = app.test_client()
-    token = csrf_token(client, "/moderation/login")
-    client.post(
-        "/moderation/login",
-        data={"username": "mod", "password": MODERATOR_PASSWORD, "csrf_token": token},
-    )
-    assert _block(client, entry_id, "email").status_code == 400
-    assert _entry(app, entry_id).status == Status.PENDING
+def test_blocking_needs_the_form_token(moderator, app, spam):
+    assert _block(moderator, spam, "email", csrf_token=None).status_code == 400
+    assert _entry(app, spam).status == Status.PENDING
     assert _disallowed(app) == ()
-    token = csrf_token(client, "/moderation/")
-    assert _block(client, entry_id, "email", data={"csrf_token": token}).status_code == 303
+    assert _block(moderator, spam, "email").status_code == 303
     assert _disallowed(app) == (EMAIL,)

@@ -1,62 +1,88 @@
-"""Administrators disable and enable accounts from the dashboard."""
+"""Administrators disable and enable accounts from the dashboard, through the forms the
+Moderators page renders (CSRF on, as deployed)."""
+
+from dataclasses import replace
 
 from sqlalchemy import select
 
 from moderation import db
 from moderation.models import AuditEvent
-from tests.conftest import MODERATOR_PASSWORD, create_moderator
+from tests.conftest import MODERATOR_PASSWORD, create_moderator, log_in
+from tests.forms import page_form, send, submit_form
+from tests.helpers import csrf_token
+
+PAGE = "/moderation/moderators"
 
 
-def _log_in(app, username: str):
-    client = app.test_client()
-    response = client.post(
-        "/moderation/login", data={"username": username, "password": MODERATOR_PASSWORD}
+def _login_status(app, username: str) -> int:
+    """The status a login of `username`, with the right password, gets now."""
+    response = submit_form(
+        app.test_client(),
+        "/moderation/login",
+        "form.login",
+        username=username,
+        password=MODERATOR_PASSWORD,
     )
-    return client, response.status_code
+    return response.status_code
+
+
+def _access_form(client, username: str):
+    """The Disable (or Enable) form of an account, as the Moderators page renders it."""
+    return page_form(client, PAGE, f'form[action$="/moderators/{username}"]')
 
 
 def test_an_administrator_disables_an_account_and_its_session_ends_at_once(app):
     create_moderator(app, "boss", admin=True)
     create_moderator(app, "helper")
-    boss, _ = _log_in(app, "boss")
-    helper, status = _log_in(app, "helper")
-    assert status == 303 and helper.get("/moderation/").status_code == 200
-    response = boss.post("/moderation/moderators/helper", data={"disabled": "1"})
+    boss = log_in(app, "boss")
+    helper = log_in(app, "helper")
+    assert helper.get("/moderation/").status_code == 200
+    response = send(boss, _access_form(boss, "helper"), button="Disable")
     assert response.status_code == 303
     assert helper.get("/moderation/").status_code == 302  # sent to the login page
-    assert _log_in(app, "helper")[1] == 401
-    boss.post("/moderation/moderators/helper", data={"disabled": "0"})
-    assert _log_in(app, "helper")[1] == 303
+    assert _login_status(app, "helper") == 401
+    send(boss, _access_form(boss, "helper"), button="Enable")
+    assert _login_status(app, "helper") == 303
     with app.app_context():
         actions = list(db.get_session().scalars(select(AuditEvent.action)))
     assert "disable" in actions and "enable" in actions
 
 
 def test_a_moderator_who_is_not_an_administrator_cannot_manage_accounts(app):
+    create_moderator(app, "boss", admin=True)
     create_moderator(app, "plain")
     create_moderator(app, "other")
-    plain, _ = _log_in(app, "plain")
-    assert plain.get("/moderation/moderators").status_code == 403
-    assert plain.post("/moderation/moderators/other", data={"disabled": "1"}).status_code == 403
-    assert _log_in(app, "other")[1] == 303
+    plain = log_in(app, "plain")
+    assert plain.get(PAGE).status_code == 403
+    # The Disable form as an administrator's page renders it, sent by the plain moderator
+    # with a token of their own session.
+    form = _access_form(log_in(app, "boss"), "other")
+    token = csrf_token(plain, "/moderation/")
+    assert send(plain, form, csrf_token=token).status_code == 403
+    assert _login_status(app, "other") == 303
 
 
 def test_an_administrator_cannot_disable_themself(app):
     create_moderator(app, "boss", admin=True)
-    boss, _ = _log_in(app, "boss")
-    assert boss.post("/moderation/moderators/boss", data={"disabled": "1"}).status_code == 400
+    create_moderator(app, "helper")
+    boss = log_in(app, "boss")
+    # The page offers no form for one's own account: another's, sent to one's own address.
+    form = replace(_access_form(boss, "helper"), action="/moderation/moderators/boss")
+    assert send(boss, form).status_code == 400
     assert boss.get("/moderation/").status_code == 200
 
 
 def test_disabling_an_unknown_account_is_404(app):
     create_moderator(app, "boss", admin=True)
-    boss, _ = _log_in(app, "boss")
-    assert boss.post("/moderation/moderators/ghost", data={"disabled": "1"}).status_code == 404
+    create_moderator(app, "helper")
+    boss = log_in(app, "boss")
+    form = replace(_access_form(boss, "helper"), action="/moderation/moderators/ghost")
+    assert send(boss, form).status_code == 404
 
 
 def test_the_moderators_page_lists_accounts_for_administrators(app):
     create_moderator(app, "boss", admin=True)
     create_moderator(app, "helper")
-    boss, _ = _log_in(app, "boss")
-    page = boss.get("/moderation/moderators").get_data(as_text=True)
+    boss = log_in(app, "boss")
+    page = boss.get(PAGE).get_data(as_text=True)
     assert "helper" in page and "administrator" in page and "Disable" in page

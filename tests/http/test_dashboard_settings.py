@@ -1,5 +1,5 @@
 """The Discussion settings page (administrators), and the queue's filter by the rule that
-decided each entry."""
+decided each entry. Forms are sent as the pages rendered them, with CSRF on, as deployed."""
 
 import html
 import re
@@ -9,14 +9,17 @@ from sqlalchemy import select
 
 from moderation import db, discussion, policy
 from moderation.models import AuditEvent, DiscussionSettings, Entry, Status
-from tests.conftest import MODERATOR_PASSWORD, create_moderator
+from tests.conftest import create_moderator, log_in
+from tests.forms import page_form, send, submit_form
 from tests.helpers import add_comment, csrf_token, seed_many
 
 URL = "/moderation/settings"
 ROW = re.compile(r'<li class="row status-\w+" id="entry-(\d+)"')
-# What the form posts when nothing is changed (an unticked checkbox is not sent).
+FORM = 'form[action="/moderation/settings"]'
+# Every field as the first visit shows it (None: a box left unticked, which is not sent).
 DEFAULT_FORM = {
     "hold_all": "y",
+    "trust_known_authors": None,
     "max_links": "2",
     "moderation_words": "",
     "disallowed_words": "",
@@ -25,6 +28,7 @@ DEFAULT_FORM = {
     "comments_per_page": "50",
 }
 CHANGED_FORM = {
+    "hold_all": None,
     "trust_known_authors": "y",
     "max_links": "3",
     "moderation_words": "viagra\r\n198.51.100.0/24\r\n",
@@ -35,21 +39,16 @@ CHANGED_FORM = {
 }
 
 
-def _log_in(app, username: str, csrf: bool = False):
-    client = app.test_client()
-    data = {"username": username, "password": MODERATOR_PASSWORD}
-    if csrf:
-        data["csrf_token"] = csrf_token(client, "/moderation/login")
-    response = client.post("/moderation/login", data=data)
-    assert response.status_code == 303
-    return client
-
-
 @pytest.fixture
 def admin(app):
     """A test client logged in as the administrator "boss"."""
     create_moderator(app, "boss", admin=True)
-    return _log_in(app, "boss")
+    return log_in(app, "boss")
+
+
+def _save(client, **typed):
+    """Type `typed` into the settings form as the page shows it, and save."""
+    return submit_form(client, URL, FORM, **typed)
 
 
 def _stored(app) -> DiscussionSettings | None:
@@ -104,7 +103,7 @@ def test_the_page_says_what_each_setting_does_and_that_the_email_is_not_verified
 
 
 def test_saving_changes_the_row_and_load_returns_the_new_values(admin, app):
-    response = admin.post(URL, data=CHANGED_FORM)
+    response = _save(admin, **CHANGED_FORM)
     assert response.status_code == 303
     assert response.location == URL
     assert "Settings saved." in admin.get(URL).get_data(as_text=True)
@@ -128,7 +127,7 @@ def test_saving_changes_the_row_and_load_returns_the_new_values(admin, app):
 
 
 def test_the_saved_values_are_shown_next_time(admin):
-    admin.post(URL, data=CHANGED_FORM)
+    _save(admin, **CHANGED_FORM)
     page = admin.get(URL).get_data(as_text=True)
     assert " checked" not in _field(page, "hold_all")
     assert " checked" in _field(page, "trust_known_authors")
@@ -149,7 +148,7 @@ def test_raw_gives_the_form_the_stored_text_or_the_defaults(admin, app):
             "thread_depth": 5,
             "comments_per_page": 50,
         }
-    admin.post(URL, data=CHANGED_FORM)
+    _save(admin, **CHANGED_FORM)
     with app.app_context():
         raw = discussion.raw(db.get_session())
     assert raw["disallowed_words"] == "casino\nspam@example.com"
@@ -157,10 +156,9 @@ def test_raw_gives_the_form_the_stored_text_or_the_defaults(admin, app):
 
 
 def test_saving_writes_an_audit_event_naming_each_change(admin, app):
-    without_hold_all = {key: value for key, value in DEFAULT_FORM.items() if key != "hold_all"}
-    admin.post(URL, data={**without_hold_all, "max_links": "3"})
-    admin.post(URL, data={**DEFAULT_FORM, "disallowed_words": "casino\nspam@example.com"})
-    admin.post(URL, data={**DEFAULT_FORM, "disallowed_words": "casino\npoker"})
+    _save(admin, **{**DEFAULT_FORM, "hold_all": None, "max_links": "3"})
+    _save(admin, **{**DEFAULT_FORM, "disallowed_words": "casino\nspam@example.com"})
+    _save(admin, **{**DEFAULT_FORM, "disallowed_words": "casino\npoker"})
     events = _events(app, "settings")
     assert [event.detail for event in events] == [
         "hold_all: on → off; max_links: 2 → 3",
@@ -172,7 +170,7 @@ def test_saving_writes_an_audit_event_naming_each_change(admin, app):
 
 
 def test_saving_what_is_stored_already_changes_nothing_and_logs_nothing(admin, app):
-    response = admin.post(URL, data=DEFAULT_FORM)
+    response = _save(admin)  # as the page shows it
     assert response.status_code == 303
     assert "Nothing changed." in admin.get(URL).get_data(as_text=True)
     assert _events(app, "settings") == []
@@ -181,7 +179,7 @@ def test_saving_what_is_stored_already_changes_nothing_and_logs_nothing(admin, a
 
 def test_the_audit_detail_of_a_long_word_list_is_cut_to_1000_characters(admin, app):
     words = "\n".join(f"word-number-{number:04d}" for number in range(900))
-    assert admin.post(URL, data={**DEFAULT_FORM, "moderation_words": words}).status_code == 303
+    assert _save(admin, moderation_words=words).status_code == 303
     (event,) = _events(app, "settings")
     assert len(event.detail) == 1000
     assert event.detail.startswith("moderation_words: +word-number-0000, +word-number-0001")
@@ -192,7 +190,7 @@ def test_the_audit_detail_of_a_long_word_list_is_cut_to_1000_characters(admin, a
 def test_the_nav_links_to_the_settings_for_administrators_only(app, admin):
     assert f'href="{URL}">Settings</a>' in admin.get("/moderation/").get_data(as_text=True)
     create_moderator(app, "helper")
-    helper = _log_in(app, "helper")
+    helper = log_in(app, "helper")
     assert f'href="{URL}"' not in helper.get("/moderation/").get_data(as_text=True)
 
 
@@ -242,7 +240,7 @@ def _error_beside(page: str, name: str) -> str:
 def test_an_invalid_value_is_400_with_its_message_beside_the_field_and_nothing_saved(
     admin, app, name, value, message
 ):
-    response = admin.post(URL, data={**CHANGED_FORM, name: value})
+    response = _save(admin, **{**CHANGED_FORM, name: value})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert message in _error_beside(page, name)
@@ -254,7 +252,7 @@ def test_an_invalid_value_is_400_with_its_message_beside_the_field_and_nothing_s
 
 def test_an_invalid_form_keeps_every_value_typed(admin):
     form = {**CHANGED_FORM, "thread_depth": "99", "disallowed_words": "casino\n<b>&amp;"}
-    page = admin.post(URL, data=form).get_data(as_text=True)
+    page = _save(admin, **form).get_data(as_text=True)
     assert 'value="99"' in _field(page, "thread_depth")
     assert 'value="3"' in _field(page, "max_links")
     assert " checked" in _field(page, "trust_known_authors")
@@ -265,30 +263,41 @@ def test_an_invalid_form_keeps_every_value_typed(admin):
 # Who may -----------------------------------------------------------------------------
 
 
-def test_a_moderator_who_is_not_an_administrator_gets_403_and_changes_nothing(app):
+def test_a_moderator_who_is_not_an_administrator_gets_403_and_changes_nothing(app, admin):
     create_moderator(app, "helper")
-    helper = _log_in(app, "helper")
+    helper = log_in(app, "helper")
     assert helper.get(URL).status_code == 403
-    assert helper.post(URL, data=CHANGED_FORM).status_code == 403
+    # The form as an administrator's page renders it, sent by the helper with a token of
+    # the helper's own session.
+    form = page_form(admin, URL, FORM)
+    token = csrf_token(helper, "/moderation/")
+    assert send(helper, form, csrf_token=token, **CHANGED_FORM).status_code == 403
     assert _stored(app) is None
 
 
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_anonymous_visitors_are_sent_to_the_login_page(app, client, method):
-    response = getattr(client, method)(URL, data=CHANGED_FORM if method == "post" else None)
+def test_anonymous_visitors_are_sent_to_the_login_page(app, client):
+    response = client.get(URL)
     assert response.status_code == 302
     assert response.location.startswith("/moderation/login")
     assert _stored(app) is None
 
 
-def test_saving_needs_the_form_token_when_csrf_is_on(make_app):
-    app = make_app(WTF_CSRF_ENABLED=True)
-    create_moderator(app, "boss", admin=True)
-    boss = _log_in(app, "boss", csrf=True)
-    assert boss.post(URL, data=CHANGED_FORM).status_code == 400
-    assert boss.post(URL, data={**CHANGED_FORM, "csrf_token": "forged"}).status_code == 400
+def test_an_anonymous_save_is_sent_to_the_login_page(app, admin, client):
+    form = page_form(admin, URL, FORM)
+    # Sent by a visitor who is not logged in, with a token of their own session.
+    token = csrf_token(client, "/moderation/login")
+    response = send(client, form, csrf_token=token, **CHANGED_FORM)
+    assert response.status_code == 302
+    assert response.location.startswith("/moderation/login")
     assert _stored(app) is None
-    response = boss.post(URL, data={**CHANGED_FORM, "csrf_token": csrf_token(boss, URL)})
+
+
+def test_saving_needs_the_form_token(admin, app):
+    form = page_form(admin, URL, FORM)
+    assert send(admin, form, **{**CHANGED_FORM, "csrf_token": None}).status_code == 400
+    assert send(admin, form, **{**CHANGED_FORM, "csrf_token": "forged"}).status_code == 400
+    assert _stored(app) is None
+    response = send(admin, form, **CHANGED_FORM)
     assert response.status_code == 303
     assert _loaded(app).rules.max_links == 3
 
@@ -301,6 +310,12 @@ def _listed(response) -> list[int]:
     return [int(found) for found in ROW.findall(response.get_data(as_text=True))]
 
 
+def _act(client, entry_id: int, action: str, **typed):
+    """Click a pending entry's button for `action` on the queue, with `typed` typed in."""
+    selector = f'#entry-{entry_id} form[action$="/{action}"]'
+    return submit_form(client, "/moderation/?status=pending", selector, **typed)
+
+
 def _rule(app, entry_id: int) -> str:
     with app.app_context():
         return db.get_session().get(Entry, entry_id).rule
@@ -309,14 +324,14 @@ def _rule(app, entry_id: int) -> str:
 @pytest.fixture
 def decided(app, admin, post) -> dict[str, int]:
     """Entries each decided by another rule, through the submission service."""
-    admin.post(URL, data={**DEFAULT_FORM, "disallowed_words": "casino"})
+    _save(admin, disallowed_words="casino")
     ids = {
         "hold-all": add_comment(app, "A plain comment."),
         "links": add_comment(app, "See https://a.example/ and https://b.example/"),
         "disallowed-word": add_comment(app, "Play at the casino."),
         "moderator": add_comment(app, "Approved by hand."),
     }
-    response = admin.post(f"/moderation/entries/{ids['moderator']}/approve")
+    response = _act(admin, ids["moderator"], "approve")
     assert response.status_code == 303
     return ids
 
@@ -396,7 +411,7 @@ def test_filtering_by_rule_takes_at_most_four_queries(
 def test_a_moderators_action_records_the_moderator_as_the_rule(app, admin, post, action):
     entry_id = add_comment(app, "A plain comment.")
     assert _rule(app, entry_id) == policy.Rule.HOLD_ALL
-    admin.post(f"/moderation/entries/{entry_id}/{action}")
+    _act(admin, entry_id, action)
     assert _rule(app, entry_id) == "moderator"
 
 
@@ -404,7 +419,7 @@ def test_a_moderators_reply_and_the_parent_it_approves_have_the_moderator_as_the
     app, admin, post
 ):
     entry_id = add_comment(app, "A question?")
-    admin.post(f"/moderation/entries/{entry_id}/reply", data={"comment": "An answer."})
+    _act(admin, entry_id, "reply", comment="An answer.")
     with app.app_context():
         rules = dict(db.get_session().execute(select(Entry.id, Entry.rule)).all())
     assert rules == {entry_id: "moderator", entry_id + 1: "moderator"}
