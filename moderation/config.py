@@ -14,7 +14,8 @@ import limits
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite file in the instance folder
     "SECRET_KEY": None,  # None: generated once into the instance folder
-    "SITE_URL": None,  # None: taken from the request
+    "SITE_URL": None,  # None: the request's host, when TRUSTED_HOSTS vouches for it
+    "TRUSTED_HOSTS": None,  # Flask's own: other Host headers get 400
     "LINKBACK_ALLOW_PRIVATE_HOSTS": False,
     "LINKBACK_FETCH_TIMEOUT": 10.0,
     "LINKBACK_MAX_BYTES": 1_048_576,
@@ -76,10 +77,20 @@ def _text(value: str) -> str | None:
     return value.strip() or None
 
 
+def _host_names(value: str) -> list[str] | None:
+    """Host names separated by commas, as Flask's TRUSTED_HOSTS takes them; none is unset."""
+    names = [name.strip().lower() for name in value.split(",") if name.strip()]
+    for name in names:
+        if "/" in name or any(character.isspace() for character in name):
+            raise ValueError(f"expected host names such as blog.example.com, got {name!r}")
+    return names or None
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "DATABASE_URL": _text,
     "SECRET_KEY": _text,
     "SITE_URL": lambda value: (_text(value) or "").rstrip("/") or None,
+    "TRUSTED_HOSTS": _host_names,
     "LINKBACK_ALLOW_PRIVATE_HOSTS": _boolean,
     "LINKBACK_FETCH_TIMEOUT": _seconds,
     "LINKBACK_MAX_BYTES": _count,

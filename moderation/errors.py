@@ -1,23 +1,38 @@
 """Error pages: a clear message and the right status, never a stack trace."""
 
-from flask import Flask, render_template
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException, SecurityError
 
+from . import site
+from .dashboard.common import bp as dashboard_bp
 from .domain_errors import Closed, NotFound, Refused
+from .linkback import pingback, trackback, xmlrpc
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):
-        return render_template("error.html", title="Not found", message=error.message), 404
+        return _page("Not found", error.message, 404)
 
     @app.errorhandler(Closed)
     def closed(error: Closed):
-        return render_template("error.html", title="Closed", message=error.message), 403
+        return _page("Closed", error.message, 403)
 
     @app.errorhandler(Refused)
     def refused(error: Refused):
-        return render_template("error.html", title="Refused", message=error.message), 400
+        return _page("Refused", error.message, 400)
+
+    @app.errorhandler(site.NoOwnAddress)
+    def no_own_address(error: site.NoOwnAddress):
+        return _linkback_refusal(error.message)
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # A Host outside TRUSTED_HOSTS: Flask built no URL adapter, so no url_for() and
+        # no template; and the refused name is not echoed back.
+        return Response(
+            "This site does not answer to that host name.\n", 400, mimetype="text/plain"
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -27,11 +42,35 @@ def init_app(app: Flask) -> None:
             413: "What you sent is too large.",
         }
         message = messages.get(error.code or 500, error.description or "")
-        return render_template("error.html", title=error.name, message=message), error.code
+        return _page(error.name, message, error.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("unhandled error")
-        return render_template(
-            "error.html", title="Something went wrong", message="Please try again in a moment."
-        ), 500
+        return _page("Something went wrong", "Please try again in a moment.", 500)
+
+
+def _in_dashboard() -> bool:
+    prefix = dashboard_bp.url_prefix or ""
+    return request.path == prefix or request.path.startswith(prefix + "/")
+
+
+def _page(title: str, message: str, status: int):
+    """An error page: in the dashboard's layout, leading back to the queue, under
+    /moderation/; in the site's, leading to the front page, elsewhere."""
+    if _in_dashboard():
+        try:
+            return render_template("dashboard/error.html", title=title, message=message), status
+        except Exception:  # its header asks the database who is logged in: it may be down
+            current_app.logger.exception("the dashboard's error page failed")
+    return render_template("error.html", title=title, message=message), status
+
+
+def _linkback_refusal(message: str) -> Response:
+    """A receiver's refusal in its own protocol, while the site's own address is unknown."""
+    if request.endpoint == "linkback.xmlrpc_endpoint":
+        body = xmlrpc.fault_response(xmlrpc.Fault(pingback.GENERIC, message))
+        return Response(body, 200, content_type="text/xml; charset=utf-8")  # faults come in 200
+    if request.endpoint == "linkback.receive_trackback":
+        return Response(trackback.response(message), 503, content_type="text/xml; charset=utf-8")
+    return Response(message + "\n", 503, content_type="text/plain; charset=utf-8")

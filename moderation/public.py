@@ -164,12 +164,7 @@ def render_post(
     if page is None:
         page = _page_of(parent_id)
     thread = _rendered_thread(post, own_ids, page, settings, comments_open, version)
-    discovery = {
-        "pingback": site.absolute_url("linkback.xmlrpc_endpoint"),
-        "webmention": site.absolute_url("linkback.receive_webmention"),
-        "trackback": site.absolute_url("linkback.receive_trackback", slug=post.slug),
-        "permalink": post.url or site.absolute_url("public.post", slug=post.slug),
-    }
+    discovery = _discovery(post)
     replying_to = thread.reply_authors.get(parent_id)
     if replying_to is None and status == 200:
         form.parent.data = ""
@@ -189,13 +184,26 @@ def render_post(
         ),
         status,
     )
-    # Discovery: Pingback 1.0 §2 and Webmention §3.1.2.
-    response.headers["X-Pingback"] = discovery["pingback"]
-    response.headers["Link"] = f'<{discovery["webmention"]}>; rel="webmention"'
+    if discovery:  # Pingback 1.0 §2 and Webmention §3.1.2
+        response.headers["X-Pingback"] = discovery["pingback"]
+        response.headers["Link"] = f'<{discovery["webmention"]}>; rel="webmention"'
     if own_ids or form.email.data:
         # Only this reader may see their pending comment or their own details (§3).
         response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _discovery(post: Post) -> dict[str, str] | None:
+    """The receivers' addresses for the headers, <link> tags and TrackBack RDF; None
+    while the site's own address is unknown (§4), for then they refuse every ping."""
+    if not site.known():
+        return None
+    return {
+        "pingback": site.absolute_url("linkback.xmlrpc_endpoint"),
+        "webmention": site.absolute_url("linkback.receive_webmention"),
+        "trackback": site.absolute_url("linkback.receive_trackback", slug=post.slug),
+        "permalink": post.url or site.absolute_url("public.post", slug=post.slug),
+    }
 
 
 def _page_of(parent_id: int | None) -> int:

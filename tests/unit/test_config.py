@@ -16,6 +16,7 @@ SPEC_KEYS = [
     "DATABASE_URL",
     "SECRET_KEY",
     "SITE_URL",
+    "TRUSTED_HOSTS",
     "LINKBACK_ALLOW_PRIVATE_HOSTS",
     "LINKBACK_FETCH_TIMEOUT",
     "LINKBACK_MAX_BYTES",
@@ -76,6 +77,25 @@ def test_site_url_loses_its_trailing_slash():
     }
 
 
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("blog.example.com", ["blog.example.com"]),
+        ("127.0.0.1, localhost", ["127.0.0.1", "localhost"]),
+        ("Blog.Example.com,,.example.org,", ["blog.example.com", ".example.org"]),
+        (" , ", None),
+    ],
+)
+def test_trusted_hosts_is_a_comma_separated_list_of_host_names(raw, names):
+    assert from_environment({"TRUSTED_HOSTS": raw}) == {"TRUSTED_HOSTS": names}
+
+
+@pytest.mark.parametrize("raw", ["https://blog.example.com", "blog.example.com/comments", "a b"])
+def test_trusted_hosts_refuses_what_is_not_a_host_name(raw):
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS"):
+        from_environment({"TRUSTED_HOSTS": raw})
+
+
 @pytest.mark.parametrize("key", ["DATABASE_URL", "SECRET_KEY", "SITE_URL", "REDIS_URL"])
 def test_empty_text_value_counts_as_unset(key):
     assert from_environment({key: "  "}) == {key: None}
@@ -86,6 +106,7 @@ def test_every_spec_key_is_read_from_the_environment():
         "DATABASE_URL": "sqlite:///x.db",
         "SECRET_KEY": "s",
         "SITE_URL": "https://blog.example.com",
+        "TRUSTED_HOSTS": "blog.example.com",
         "LINKBACK_ALLOW_PRIVATE_HOSTS": "yes",
         "LINKBACK_FETCH_TIMEOUT": "1.5",
         "LINKBACK_MAX_BYTES": "100",
@@ -154,6 +175,7 @@ def test_config_error_is_a_value_error():
     ("key", "default"),
     [
         ("SITE_URL", None),
+        ("TRUSTED_HOSTS", None),
         ("LINKBACK_ALLOW_PRIVATE_HOSTS", False),
         ("LINKBACK_FETCH_TIMEOUT", 10),
         ("LINKBACK_MAX_BYTES", 1_048_576),
