@@ -61,7 +61,12 @@ def refuse(message: str):
     return done(message, code=400)
 
 
+MAX_PAGE_DIGITS = 6  # a million pages; int() of thousands of digits raises
+
+
 def page_number() -> int:
     """The ?page= of a listing: a whole number from 1, anything else is page 1."""
     page = request.args.get("page", "1")
-    return int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1
+    if page.isascii() and page.isdigit() and len(page) <= MAX_PAGE_DIGITS and int(page) > 0:
+        return int(page)
+    return 1
