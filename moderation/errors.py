@@ -58,12 +58,12 @@ def _in_dashboard() -> bool:
 def _page(title: str, message: str, status: int):
     """An error page: in the dashboard's layout, leading back to the queue, under
     /moderation/; in the site's, leading to the front page, elsewhere."""
-    if _in_dashboard():
-        try:
-            return render_template("dashboard/error.html", title=title, message=message), status
-        except Exception:  # its header asks the database who is logged in: it may be down
-            current_app.logger.exception("the dashboard's error page failed")
-    return render_template("error.html", title=title, message=message), status
+    template = "dashboard/error.html" if _in_dashboard() else "error.html"
+    try:
+        return render_template(template, title=title, message=message), status
+    except Exception:  # templates ask the database who is logged in: it may be what failed
+        current_app.logger.exception("the error page could not be rendered")
+        return Response(f"{title}\n\n{message}\n", status, mimetype="text/plain")
 
 
 def _linkback_refusal(message: str) -> Response:
