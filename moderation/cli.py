@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import accounts, db, demo, jobs, services
+from . import accounts, db, demo, jobs, moderating, services
 from .models import MAX_ID, EntryType, Status
 
 db_cli = AppGroup("db", help="Manage the database schema.")
@@ -15,6 +15,7 @@ posts_cli = AppGroup("posts", help="Manage posts.")
 comments_cli = AppGroup("comments", help="Read and moderate the queue.")
 moderators_cli = AppGroup("moderators", help="Manage dashboard accounts.")
 
+CLI = accounts.Actor(None, "cli", "")  # who the audit log names for the command line
 STATUS = click.Choice([status.value for status in Status])
 TYPE = click.Choice([entry_type.value for entry_type in EntryType])
 
@@ -27,8 +28,13 @@ def _fail(message: str) -> None:
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest version."""
-    db.upgrade(db.engine())
-    click.echo("Database is up to date.")
+    before, after = db.upgrade(db.engine())
+    if before is None:
+        click.echo(f"Created the schema (revision {after}).")
+    elif before != after:
+        click.echo(f"Migrated the schema from revision {before} to {after}.")
+    else:
+        click.echo(f"The schema is already up to date (revision {after}).")
 
 
 @click.command("demo")
@@ -108,7 +114,7 @@ def moderate(status: str, ids: tuple[int, ...]) -> None:
     """Set the status of entries; if any id is unknown, nothing changes."""
     session = db.get_session()
     try:
-        count = services.set_status(session, ids, Status(status), f"{status} from the command line")
+        count = moderating.set_status(session, CLI, ids, Status(status))
     except services.NotFound as missing:
         _fail(missing.message)
     session.commit()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -67,6 +68,14 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Create or migrate the schema."""
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Create or migrate the schema; return its revision before (None: no schema) and after."""
+    before = schema_revision(engine)
     command.upgrade(alembic_config(engine), revision)
+    return before, schema_revision(engine)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database stands at; None when it has no schema yet."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

@@ -56,6 +56,7 @@ class Action(StrEnum):
     TRASH = "trash"
     RESTORE = "restore"
     DELETE = "delete"
+    HOLD = "hold"  # back to pending from any status, as WordPress's "hold"
 
 
 # action -> (statuses it applies to, or None for any; the status it sets, or None: delete)
@@ -67,6 +68,14 @@ ACTIONS: dict[Action, tuple[frozenset[Status] | None, Status | None]] = {
     Action.TRASH: (None, Status.TRASH),
     Action.RESTORE: (frozenset({Status.TRASH}), Status.PENDING),
     Action.DELETE: (frozenset({Status.SPAM, Status.TRASH}), None),
+    Action.HOLD: (None, Status.PENDING),
+}
+# The action that sets a status whatever the current one (`flask comments moderate`).
+SETTING: dict[Status, Action] = {
+    Status.APPROVED: Action.APPROVE,
+    Status.PENDING: Action.HOLD,
+    Status.SPAM: Action.SPAM,
+    Status.TRASH: Action.TRASH,
 }
 
 
@@ -268,6 +277,16 @@ def moderate(session: Session, actor: Actor, ids: Collection[int], action: Actio
         ).rowcount
     record(session, actor, action.value, chosen, f"{count} of {len(chosen)} changed")
     return count
+
+
+def set_status(session: Session, actor: Actor, ids: Collection[int], status: Status) -> int:
+    """Move entries to a status whatever their current one, through moderate(); if any
+    id is unknown, nothing changes (NotFound names it)."""
+    wanted = set(ids)
+    missing = sorted(wanted - set(session.scalars(select(Entry.id).where(Entry.id.in_(wanted)))))
+    if missing:
+        raise NotFound("No entry with id " + ", ".join(map(str, missing)) + ".")
+    return moderate(session, actor, wanted, SETTING[status])
 
 
 def spam_and_block(

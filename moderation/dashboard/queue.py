@@ -135,6 +135,7 @@ def _moved_message(action: moderating.Action, count: int) -> str:
         moderating.Action.TRASH: "moved to the trash",
         moderating.Action.RESTORE: "restored from the trash",
         moderating.Action.DELETE: "deleted permanently",
+        moderating.Action.HOLD: "moved back to pending",
     }[action]
     return f"{count} {noun} {done}."
 

@@ -3,9 +3,11 @@
 import json
 
 import pytest
+from sqlalchemy import select
 
 from moderation import db, services
-from tests.helpers import entries, submit
+from moderation.models import AuditEvent, Status
+from tests.helpers import add_comment, entries, reader, submit
 
 JSON_KEYS = {
     "id", "type", "status", "post", "author", "email", "website",
@@ -13,10 +15,35 @@ JSON_KEYS = {
 }  # fmt: skip
 
 
-def test_db_upgrade_is_idempotent(runner):
+def _head() -> str:
+    return db.schema_revision(db.engine())
+
+
+def test_db_upgrade_is_idempotent(runner, app):
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "up to date" in result.output
+    with app.app_context():
+        assert result.output == f"The schema is already up to date (revision {_head()}).\n"
+
+
+def test_db_upgrade_on_an_empty_database_says_it_created_the_schema(make_app, empty_database_url):
+    app = make_app(DATABASE_URL=empty_database_url)
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert result.output == f"Created the schema (revision {_head()}).\n"
+    again = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert "already up to date" in again.output
+
+
+def test_db_upgrade_of_an_older_schema_says_it_migrated(make_app, empty_database_url):
+    app = make_app(DATABASE_URL=empty_database_url)
+    with app.app_context():
+        db.upgrade(db.engine(), "0005")
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert result.output == f"Migrated the schema from revision 0005 to {_head()}.\n"
 
 
 def test_demo_loads_a_post_with_three_thoughts_and_a_threaded_reply(runner, app):
@@ -97,9 +124,9 @@ def test_comments_list_json_has_the_spec_fields_including_the_email(runner, clie
     assert (item["text"], item["html"]) == ("Listed <b>bold</b>", "<p>Listed <b>bold</b></p>")
 
 
-def test_comments_list_filters_by_status_and_type(runner, client, app, post):
-    submit(client, comment="one")
-    submit(client, comment="two")
+def test_comments_list_filters_by_status_and_type(runner, app, post):
+    submit(reader(app, 1), comment="one")
+    submit(reader(app, 2), comment="two", email="bea@example.net")  # another reader: no flood
     first = min(entry.id for entry in entries(app))
     runner.invoke(args=["comments", "moderate", "--status", "approved", str(first)])
     approved = runner.invoke(args=["comments", "list", "--status", "approved", "--json"])
@@ -110,6 +137,12 @@ def test_comments_list_filters_by_status_and_type(runner, client, app, post):
     assert none.output == ""
 
 
+def _audit_log(app) -> list[tuple[str, str, str, str]]:
+    with app.app_context():
+        events = db.get_session().scalars(select(AuditEvent).order_by(AuditEvent.id))
+        return [(each.username, each.action, each.entry_ids, each.detail) for each in events]
+
+
 def test_comments_moderate_sets_status_and_reason(runner, client, app, post):
     submit(client)
     [entry] = entries(app)
@@ -117,7 +150,38 @@ def test_comments_moderate_sets_status_and_reason(runner, client, app, post):
     assert result.exit_code == 0
     assert "1 entry set to spam." in result.output
     [moved] = entries(app)
-    assert (moved.status, moved.reason) == ("spam", "spam from the command line")
+    assert (moved.status, moved.reason, moved.rule) == ("spam", "spam by cli", "moderator")
+
+
+@pytest.mark.parametrize(
+    ("before", "status", "action"),
+    [
+        (Status.PENDING, "approved", "approve"),
+        (Status.APPROVED, "pending", "hold"),
+        (Status.SPAM, "pending", "hold"),
+        (Status.TRASH, "pending", "hold"),
+        (Status.APPROVED, "spam", "spam"),
+        (Status.SPAM, "trash", "trash"),
+    ],
+)
+def test_comments_moderate_goes_through_the_audited_path_as_cli(
+    runner, app, post, before, status, action
+):
+    entry_id = add_comment(app, "Moved from the shell.", before)
+    already = len(_audit_log(app))
+    result = runner.invoke(args=["comments", "moderate", "--status", status, str(entry_id)])
+    assert result.exit_code == 0, result.output
+    [moved] = entries(app)
+    assert (moved.status, moved.reason) == (status, f"{action} by cli")
+    assert _audit_log(app)[already:] == [("cli", action, str(entry_id), "1 of 1 changed")]
+
+
+def test_comments_moderate_writes_one_audit_line_for_several_entries(runner, app, post):
+    ids = [add_comment(app, f"Entry {number}.", Status.PENDING) for number in range(3)]
+    result = runner.invoke(args=["comments", "moderate", "--status", "trash", *map(str, ids)])
+    assert result.exit_code == 0, result.output
+    assert "3 entries set to trash." in result.output
+    assert _audit_log(app) == [("cli", "trash", ",".join(map(str, sorted(ids))), "3 of 3 changed")]
 
 
 def test_comments_moderate_with_an_unknown_id_changes_nothing(runner, client, app, post):
@@ -129,6 +193,7 @@ def test_comments_moderate_with_an_unknown_id_changes_nothing(runner, client, ap
     assert result.exit_code == 1
     assert "424242" in result.output
     assert entries(app)[0].status == "pending"
+    assert _audit_log(app) == []
 
 
 @pytest.mark.parametrize("bad_id", ["0", "-3", "99999999999999999999", "abc"])

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from moderation import db
 from moderation.models import Moderator
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
+from tests.forms import submit_form
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -16,7 +17,10 @@ def _moderators(app) -> dict[str, Moderator]:
 
 
 def _log_in(client, username: str, password: str):
-    return client.post("/moderation/login", data={"username": username, "password": password})
+    """Send the login form the page rendered, token included."""
+    return submit_form(
+        client, "/moderation/login", "form.login", username=username, password=password
+    )
 
 
 def test_create_with_password_stdin_makes_an_account_that_can_log_in(runner, app):
