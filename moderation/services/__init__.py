@@ -31,7 +31,6 @@ from .posts import (
     post_slugs,
     post_summaries,
     queue,
-    set_status,
 )
 
 __all__ = [
@@ -60,6 +59,5 @@ __all__ = [
     "post_summaries",
     "queue",
     "record_linkback",
-    "set_status",
     "submit_comment",
 ]

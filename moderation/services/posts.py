@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from .. import policy, sanitize
+from .. import sanitize
 from ..domain_errors import NO_POST, NotFound, Refused
 from ..models import (
     SLUG_MAX_CHARS,
@@ -19,7 +19,6 @@ from ..models import (
     EntryType,
     Post,
     Status,
-    utcnow,
 )
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -97,21 +96,6 @@ def queue(
     if entry_type is not None:
         query = query.where(Entry.type == entry_type)
     return session.scalars(query).all()
-
-
-def set_status(session: Session, ids: Collection[int], status: Status, reason: str) -> int:
-    """Move entries to a status in one UPDATE; every id must exist, else nothing changes."""
-    wanted = set(ids)
-    found = set(session.scalars(select(Entry.id).where(Entry.id.in_(wanted))))
-    missing = sorted(wanted - found)
-    if missing:
-        raise NotFound("No entry with id " + ", ".join(map(str, missing)) + ".")
-    result = session.execute(
-        update(Entry)
-        .where(Entry.id.in_(wanted))
-        .values(status=status, rule=policy.Rule.MODERATOR, reason=reason, updated=utcnow())
-    )
-    return result.rowcount
 
 
 def post_slugs(session: Session, post_ids: Collection[int]) -> dict[int, str]:
