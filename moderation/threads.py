@@ -3,7 +3,7 @@ likes and reposts apart, where each entry's permalink lands, and the version tha
 tells the page cache when to draw it again (§3, §6)."""
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,7 +25,7 @@ from . import discussion, identicon
 from .domain_errors import NO_POST, NotFound
 from .models import DiscussionSettings, Entry, EntryType, MentionKind, Post, Status
 
-MAX_VISIBLE_DEPTH = 5  # replies deeper than this are drawn at this indent
+MAX_VISIBLE_DEPTH = 5  # replies deeper than this are listed at this level, after their parent
 REACTIONS = (MentionKind.LIKE, MentionKind.REPOST)  # shown as a row of avatars
 
 
@@ -47,6 +47,9 @@ class PublicEntry:
     source: str = ""  # a linkback's source page
     mention_kind: MentionKind | None = None  # a webmention's h-entry kind
     photo: str | None = None  # a webmention author's stored photo (Photo key)
+    # Drawn in an <ol class="children"> inside this entry's <li>, so that the markup says
+    # who answers whom (as WordPress does).
+    replies: tuple["PublicEntry", ...] = ()
 
     @property
     def anchor(self) -> str:
@@ -69,7 +72,7 @@ class PublicEntry:
 class Thread:
     """One page of a post's comments: its top-level entries with their replies."""
 
-    entries: list[PublicEntry]  # in reading order, replies after their parent
+    entries: list[PublicEntry]  # every entry in reading order, replies after their parent
     approved_count: int  # of the whole post, every page ("N thoughts")
     reactions: list[PublicEntry] = field(default_factory=list)  # likes and reposts, compact
     page: int = 1
@@ -337,16 +340,14 @@ def post_thread(
     for row in placed:
         children[row.parent_id if row.parent_id in approved else None].append(row)
 
-    entries: list[PublicEntry] = []
-    stack = [(row, 0) for row in reversed(children[None])]
-    while stack:
-        row, depth = stack.pop()
+    def drawn(row, depth: int, replies: tuple[PublicEntry, ...] = ()) -> PublicEntry:
         can_reply = replies_open and depth + 1 < settings.thread_depth  # depth 0 is level 1
-        entries.append(_public_entry(row, depth, avatar_key, can_reply))
-        stack.extend((child, depth + 1) for child in reversed(children[row.id]))
+        return _public_entry(row, depth, avatar_key, can_reply, replies)
+
+    top_level = _nested(children, drawn, children[None], 0)
     last_rank = rows[0].last_rank if rows else None
     return Thread(
-        entries=entries,
+        entries=list(_reading_order(top_level)),
         approved_count=rows[0].approved_count if rows else 0,
         reactions=reactions,
         page=page,
@@ -400,7 +401,39 @@ def thread_version(session: Session, post: Post) -> tuple:
     return tuple(session.execute(_THREAD_VERSION, {"post_id": post.id}).one())
 
 
-def _public_entry(row, depth: int, avatar_key: bytes, can_reply: bool = False) -> PublicEntry:
+def _nested(children: dict, draw: Callable, rows: list, depth: int) -> tuple[PublicEntry, ...]:
+    """`rows` at `depth`, each drawn (`draw(row, depth, replies)`) with its replies nested.
+
+    At MAX_VISIBLE_DEPTH a row's replies follow it in the same list instead, as WordPress's
+    comment walker lists them once a thread is as deep as it draws.
+    """
+    if depth < MAX_VISIBLE_DEPTH:
+        return tuple(
+            draw(row, depth, _nested(children, draw, children[row.id], depth + 1)) for row in rows
+        )
+    flat: list[PublicEntry] = []
+    stack = [(row, depth) for row in reversed(rows)]
+    while stack:  # a loop, not recursion: a thread may be deeper than any setting allows now
+        row, row_depth = stack.pop()
+        flat.append(draw(row, row_depth))
+        stack.extend((child, row_depth + 1) for child in reversed(children[row.id]))
+    return tuple(flat)
+
+
+def _reading_order(entries: tuple[PublicEntry, ...]):
+    """Every entry of a nested thread, each followed by its replies."""
+    for entry in entries:
+        yield entry
+        yield from _reading_order(entry.replies)
+
+
+def _public_entry(
+    row,
+    depth: int,
+    avatar_key: bytes,
+    can_reply: bool = False,
+    replies: tuple[PublicEntry, ...] = (),
+) -> PublicEntry:
     if row.type == EntryType.COMMENT:
         seed = row.email or row.author
         website = row.website
@@ -425,4 +458,5 @@ def _public_entry(row, depth: int, avatar_key: bytes, can_reply: bool = False) -
         source=row.source_url or "",
         mention_kind=row.mention_kind,
         photo=row.author_photo,
+        replies=replies,
     )

@@ -32,8 +32,10 @@ def fill_form(page, **fields) -> None:
     field(page, "Website").fill(values["website"])
 
 
-def send(page):
-    """Press "Post Comment" and return the response to the form's POST."""
+def send(page, clock, typing_seconds: float = 30):
+    """Press "Post Comment" `typing_seconds` after the page was shown (the form's time trap
+    reads `clock`, tests/conftest.py) and return the response to the form's POST."""
+    clock.advance(typing_seconds)
     with page.expect_response(
         lambda response: (
             response.request.method == "POST" and response.url.endswith("/posts/a-post/comments")
@@ -45,12 +47,12 @@ def send(page):
 
 
 def test_reader_sees_own_comment_awaiting_moderation_and_others_do_not(
-    new_context, page, live_server, post
+    new_context, page, live_server, post, clock
 ):
     page.goto(post_url(live_server))
     fill_form(page, comment="Seen from a browser without scripts.")
 
-    response = send(page)
+    response = send(page, clock)
 
     assert response.status == 303
     expect(page).to_have_url(re.compile(r"/posts/a-post/#comment-\d+$"))
@@ -72,12 +74,12 @@ def test_reader_sees_own_comment_awaiting_moderation_and_others_do_not(
 
 
 def test_name_of_only_spaces_is_refused_beside_the_name_field_keeping_what_was_typed(
-    page, live_server, post
+    page, live_server, post, clock
 ):
     page.goto(post_url(live_server))
     fill_form(page, comment="Kept after the error.", name="   ")
 
-    response = send(page)
+    response = send(page, clock)
 
     assert response.status == 400
     name_field = page.locator("p.field").filter(has=field(page, "Name"))
@@ -91,8 +93,8 @@ def test_name_of_only_spaces_is_refused_beside_the_name_field_keeping_what_was_t
     expect(page.locator("li.entry")).to_have_count(0)
 
 
-def test_reply_link_opens_a_reply_form_and_the_reply_shows_indented_under_its_parent(
-    app, page, live_server, post
+def test_reply_link_opens_a_reply_form_and_the_reply_shows_nested_under_its_parent(
+    app, page, live_server, post, clock
 ):
     parent = add_approved_comment(app, post, name="Grace Hopper", text="The parent comment.")
     page.goto(post_url(live_server))
@@ -103,9 +105,9 @@ def test_reply_link_opens_a_reply_form_and_the_reply_shows_indented_under_its_pa
     expect(page).to_have_url(re.compile(rf"[?&]replytocom={parent.id}\b.*#respond$"))
     expect(page.locator("#respond h2")).to_contain_text("Reply to Grace Hopper")
     fill_form(page, comment="A reply in the thread.")
-    assert send(page).status == 303
+    assert send(page, clock).status == 303
 
-    reply = page.locator(f"#comment-{parent.id} + li")
+    reply = parent_item.locator("> ol.children > li")
     expect(reply).to_have_class(re.compile(r"\bdepth-1\b"))
     expect(reply).to_have_class(re.compile(r"\bpending\b"))
     expect(reply.locator(".entry-text")).to_have_text("A reply in the thread.")
@@ -162,7 +164,7 @@ def screenshot(page, tmp_path: Path, name: str) -> Path:
 
 
 def test_post_page_fits_a_phone_screen_without_horizontal_scroll(
-    app, new_context, live_server, post, tmp_path, request
+    app, new_context, live_server, post, tmp_path, request, clock
 ):
     seed_thread(app, post)
     backend = request.node.callspec.params["database_url"]
@@ -170,7 +172,7 @@ def test_post_page_fits_a_phone_screen_without_horizontal_scroll(
     page = phone.new_page()
     page.goto(post_url(live_server))
     fill_form(page, comment="Typed on a phone.")
-    send(page)
+    send(page, clock)
     expect(page.get_by_text(AWAITING)).to_be_visible()
 
     width = page.evaluate("document.documentElement.scrollWidth")

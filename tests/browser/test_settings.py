@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_comment_form import AWAITING, fill_form, post_url, send
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
+from tests.helpers import time_passes
 
 
 def log_in_as_admin(page, live_server: str) -> None:
@@ -16,21 +17,20 @@ def log_in_as_admin(page, live_server: str) -> None:
     expect(page).to_have_url(re.compile(r"/moderation/$"))
 
 
-def comment_as_a_reader(page, live_server: str, text: str) -> None:
-    """Open the post, type a comment and send it (the test app turns the form-age and
-    flood rules off: a browser types in milliseconds)."""
+def comment_as_a_reader(page, live_server: str, clock, text: str) -> None:
+    """Open the post, type a comment and send it half a minute later (the form's time trap)."""
     page.goto(post_url(live_server))
     fill_form(page, comment=text)
-    assert send(page).status == 303
+    assert send(page, clock).status == 303
 
 
 def test_turning_off_hold_every_entry_publishes_the_next_comment_at_once(
-    app, new_context, live_server, post
+    app, new_context, live_server, post, clock
 ):
     create_moderator(app, "boss", admin=True)
     reader = new_context().new_page()
 
-    comment_as_a_reader(reader, live_server, "Sent while every entry is held.")
+    comment_as_a_reader(reader, live_server, clock, "Sent while every entry is held.")
     held = reader.locator("li.entry")
     expect(held).to_have_count(1)
     expect(held).to_have_class(re.compile(r"\bpending\b"))
@@ -47,7 +47,8 @@ def test_turning_off_hold_every_entry_publishes_the_next_comment_at_once(
     expect(admin.locator("main > .flash")).to_have_text("Settings saved.")
     expect(hold_all).not_to_be_checked()
 
-    comment_as_a_reader(reader, live_server, "Sent after the setting changed.")
+    time_passes(app)  # the flood rule lets the same reader post again a minute later
+    comment_as_a_reader(reader, live_server, clock, "Sent after the setting changed.")
     published = reader.locator("li.entry").filter(has_text="Sent after the setting changed.")
     expect(published).to_have_count(1)
     expect(published).not_to_have_class(re.compile(r"\bpending\b"))
@@ -64,11 +65,11 @@ def test_turning_off_hold_every_entry_publishes_the_next_comment_at_once(
 
 
 def test_spam_and_block_in_the_queue_updates_the_row_in_place_and_fills_the_settings(
-    app, new_context, live_server, post
+    app, new_context, live_server, post, clock
 ):
     create_moderator(app, "boss", admin=True)
     reader = new_context().new_page()
-    comment_as_a_reader(reader, live_server, "Cheap watches, visit my shop today.")
+    comment_as_a_reader(reader, live_server, clock, "Cheap watches, visit my shop today.")
 
     admin = new_context(java_script_enabled=True).new_page()
     log_in_as_admin(admin, live_server)
