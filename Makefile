@@ -1,24 +1,48 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+APP_INSTALLED := $(VENV)/.installed-app
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The host names `make run` answers to: the app takes its own address from the Host
+# header only for these (any other gets 400). Set it when serving on another HOST.
+TRUSTED_HOSTS ?= $(HOST),localhost
 
-.PHONY: run test lint format bench chromium clean
+.PHONY: run moderator test lint format bench chromium clean
 
-$(INSTALLED): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
-	touch $(INSTALLED)
 
-## Create the virtualenv, migrate, load the demo post and serve it.
-run: $(INSTALLED)
+# The app alone, for `make run` and `make moderator`.
+$(APP_INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $(APP_INSTALLED)
+
+# The app and the test extras, for `make test`, `lint`, `format` and `bench`.
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(APP_INSTALLED) $(INSTALLED)
+
+## Create the virtualenv, install the app, migrate, load the demo post and serve it.
+run: $(APP_INSTALLED)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo
-	@echo "Serving the demo at http://$(HOST):$(PORT)/"
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	@echo
+	@echo "The demo post: http://$(HOST):$(PORT)/posts/river-bridge-reopens/"
+	@echo "The dashboard: http://$(HOST):$(PORT)/moderation/"
+	@echo "Create the first administrator in another shell, in this folder:"
+	@echo "    make moderator NAME=admin"
+	@echo
+	TRUSTED_HOSTS='$(TRUSTED_HOSTS)' $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+## Create an administrator of the dashboard: make moderator NAME=alice. The password is
+## asked for twice at the prompt, or read from one line of standard input when piped.
+moderator: $(APP_INSTALLED)
+	@if [ -z '$(NAME)' ]; then echo "Name the account: make moderator NAME=yourname" >&2; exit 2; fi
+	@$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi moderators create --admin $$([ -t 0 ] || echo --password-stdin) '$(NAME)'
 
 ## Create the virtualenv and run the whole test suite.
 test: $(INSTALLED) chromium
