@@ -26,7 +26,7 @@ def test_db_upgrade_is_idempotent(runner, app):
         assert result.output == f"The schema is already up to date (revision {_head()}).\n"
 
 
-def test_db_upgrade_on_an_empty_database_says_it_created_the_schema(make_app, empty_database_url):
+def test_db_upgrade_on_an_empty_database_says_it_created_the_schema(empty_database_url, make_app):
     app = make_app(DATABASE_URL=empty_database_url)
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
@@ -36,7 +36,7 @@ def test_db_upgrade_on_an_empty_database_says_it_created_the_schema(make_app, em
     assert "already up to date" in again.output
 
 
-def test_db_upgrade_of_an_older_schema_says_it_migrated(make_app, empty_database_url):
+def test_db_upgrade_of_an_older_schema_says_it_migrated(empty_database_url, make_app):
     app = make_app(DATABASE_URL=empty_database_url)
     with app.app_context():
         db.upgrade(db.engine(), "0005")

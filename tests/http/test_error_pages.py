@@ -63,7 +63,7 @@ def test_an_unexpected_error_is_a_500_in_the_dashboard(app):
 
 
 def test_a_dashboard_without_its_database_still_answers_a_500_page(
-    app, make_app, empty_database_url
+    empty_database_url, app, make_app
 ):
     create_moderator(app)
     session_cookie = log_in(app).get_cookie("session").value
