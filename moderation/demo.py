@@ -5,7 +5,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import services
+from . import moderating, services
+from .accounts import Actor
 from .models import Entry, EntryType, Post, Status, utcnow
 
 SLUG = "river-bridge-reopens"
@@ -91,4 +92,4 @@ def load(session: Session) -> Post:
 
 
 def _approve(session: Session, *ids: int) -> None:
-    services.set_status(session, ids, Status.APPROVED, "approved for the demo")
+    moderating.set_status(session, Actor(None, "demo", ""), ids, Status.APPROVED)

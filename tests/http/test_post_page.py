@@ -6,9 +6,16 @@ import time
 import pytest
 
 from moderation import accounts, cookies, db, moderating, services
-from moderation.models import EntryType
+from moderation.models import EntryType, Status
 from tests.conftest import create_moderator
-from tests.helpers import add_approved_comment, approve, entries, submit, time_passes
+from tests.helpers import (
+    TEST_ACTOR,
+    add_approved_comment,
+    approve,
+    entries,
+    submit,
+    time_passes,
+)
 
 
 def _page(response) -> str:
@@ -71,7 +78,7 @@ def test_thoughts_heading_counts_approved_comments_and_linkbacks(
             for n in range(linkbacks)
         ]
         if ids:
-            services.set_status(session, ids, "approved", "test")
+            moderating.set_status(session, TEST_ACTOR, ids, Status.APPROVED)
         session.commit()
     # A fresh client: another reader, with no pending entries of its own.
     assert heading in _page(app.test_client().get("/posts/a-post/"))
@@ -144,7 +151,7 @@ def test_spam_and_trash_are_never_shown(app, post, status):
     [entry] = entries(app)
     with app.app_context():
         session = db.get_session()
-        services.set_status(session, [entry.id], status, "test")
+        moderating.set_status(session, TEST_ACTOR, [entry.id], Status(status))
         session.commit()
     assert "Unwanted words" not in _page(author.get("/posts/a-post/"))
 
@@ -240,7 +247,7 @@ def test_post_page_with_500_comments_takes_at_most_3_queries(app, post, count_qu
             ).id
             for n in range(500)
         ]
-        services.set_status(session, first, "approved", "test")
+        moderating.set_status(session, TEST_ACTOR, first, Status.APPROVED)
         session.commit()
     client = app.test_client()
     with count_queries() as statements:
@@ -294,7 +301,7 @@ def test_a_change_made_by_another_process_shows_at_once(make_app, post):
     [entry] = entries(moderator_app)
     with moderator_app.app_context():
         session = db.get_session()
-        services.set_status(session, [entry.id], "trash", "test")
+        moderating.set_status(session, TEST_ACTOR, [entry.id], Status.TRASH)
         session.commit()
     assert "Soon gone" not in _page(reader.get("/posts/a-post/"))
 

@@ -5,11 +5,18 @@ import re
 
 import pytest
 
-from moderation import db, services, threads
+from moderation import db, moderating, services, threads
 from moderation.models import Status
 from moderation.services import comments
 from tests.forms import page_form, send
-from tests.helpers import add_approved_comment, add_comment, entries, save_settings, submit
+from tests.helpers import (
+    TEST_ACTOR,
+    add_approved_comment,
+    add_comment,
+    entries,
+    save_settings,
+    submit,
+)
 
 
 def _page(response) -> str:
@@ -113,7 +120,7 @@ def test_depth_counts_only_ancestors_the_page_shows(client, app, post):
     top, middle, deepest = _chain(app, post, 3)
     with app.app_context():
         session = db.get_session()
-        services.set_status(session, [top], Status.TRASH, "test")
+        moderating.set_status(session, TEST_ACTOR, [top], Status.TRASH)
         session.commit()
     # The middle entry now stands at the top, so the deepest one is at depth 2.
     page = _page(client.get("/posts/a-post/"))
