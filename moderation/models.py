@@ -138,6 +138,8 @@ class Entry(Base):
         Index("ix_entries_email_created", "email", "created"),
         # A comment said twice (§6: a duplicate is refused): one row per fingerprint.
         Index("uq_entries_fingerprint", "fingerprint", unique=True),
+        # A photo is served while an approved entry holds it, and deleted once none does.
+        Index("ix_entries_author_photo", "author_photo"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from . import discussion, policy, sanitize, services
 from .accounts import Actor, record
 from .domain_errors import NotFound, Refused
+from .linkback import photos
 from .models import (
     COMMENT_MAX_BYTES,
     Entry,
@@ -263,6 +264,7 @@ def moderate(session: Session, actor: Actor, ids: Collection[int], action: Actio
     if new_status is None:
         # Replies to a deleted entry stay, as replies to nothing (the FK sets NULL).
         count = session.execute(delete(Entry).where(*where)).rowcount
+        photos.remove_unused(session)  # a webmention author's photo goes with its last entry
     else:
         count = session.execute(
             update(Entry)
@@ -326,6 +328,7 @@ def empty(session: Session, actor: Actor, status: Status) -> int:
         .returning(Entry.id)
         .execution_options(synchronize_session=False)
     ).all()
+    photos.remove_unused(session)
     record(session, actor, f"empty-{status.value}", deleted, f"{len(deleted)} deleted")
     return len(deleted)
 

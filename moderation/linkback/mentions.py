@@ -106,7 +106,7 @@ def give_up(session: Session, mention_id: int, reason: str) -> None:
     reject(mention, reason)
     if mention.type == EntryType.TRACKBACK and mention.entry_id is not None:
         entry = session.get(Entry, mention.entry_id)
-        if entry is not None and entry.status == Status.PENDING:
+        if _unjudged(entry):
             entry.reason = _unverified(reason)
 
 
@@ -172,7 +172,7 @@ def _verify_trackback(session: Session, mention: Mention, page: fetch.Page) -> s
     Returns why the trackback is rejected, or None when its source links to the post.
     """
     entry = session.get(Entry, mention.entry_id) if mention.entry_id else None
-    pending = entry is not None and entry.status == Status.PENDING
+    pending = _unjudged(entry)
     if not 200 <= page.status < 300:
         reason = f"the source answered HTTP {page.status}"
     elif page.media_type not in fetch.HTML_TYPES:
@@ -200,6 +200,15 @@ def _verify_trackback(session: Session, mention: Mention, page: fetch.Page) -> s
     if pending:
         entry.reason = _unverified(reason)
     return reason
+
+
+def _unjudged(entry: Entry | None) -> bool:
+    """A trackback still waiting for its verification to judge it: pending, and not put
+    there by a moderator, whose decision stands (a moderator may act before the job runs,
+    or between its attempts)."""
+    return (
+        entry is not None and entry.status == Status.PENDING and entry.rule != policy.Rule.MODERATOR
+    )
 
 
 def _unverified(reason: str) -> str:

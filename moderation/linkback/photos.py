@@ -4,11 +4,11 @@ so that readers' browsers never call a third party (and CSP stays 'self')."""
 import dataclasses
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .. import fetch
-from ..models import Photo
+from ..models import Entry, Photo, Status
 
 MAX_BYTES = 512 * 1024
 # What the declared type must start with: no SVG (it can carry script), nothing sniffed.
@@ -42,4 +42,17 @@ def store(session: Session, url: str, limits: fetch.Limits, user_agent: str) -> 
 
 
 def find(session: Session, key: str) -> Photo | None:
-    return session.get(Photo, key)
+    """The photo of an approved entry: pending, spam and trash show nothing to readers."""
+    shown = select(Entry.id).where(Entry.author_photo == key, Entry.status == Status.APPROVED)
+    return session.scalar(select(Photo).where(Photo.key == key, shown.exists()))
+
+
+def remove_unused(session: Session) -> int:
+    """Delete the photos that no entry holds any more; return how many.
+
+    Call it after deleting entries, or changing an entry's photo, in the same session.
+    """
+    used = select(Entry.id).where(Entry.author_photo == Photo.key)
+    return session.execute(
+        delete(Photo).where(~used.exists()).execution_options(synchronize_session=False)
+    ).rowcount

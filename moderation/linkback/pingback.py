@@ -26,6 +26,7 @@ ALREADY_REGISTERED = 0x30
 ACCESS_DENIED = 0x31
 
 REGISTERED = "This pingback has already been registered."
+FLOODING = "Too many pingbacks from this address to this post; try later."
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,18 @@ def target_post(session: Session, site: Site, target: str) -> Post:
 
 
 def ping(
-    session: Session, site: Site, limits: fetch.Limits, source: str, target: str, caller: Caller
+    session: Session,
+    site: Site,
+    limits: fetch.Limits,
+    source: str,
+    target: str,
+    caller: Caller,
+    flood_seconds: int = 0,
 ) -> str:
-    """Verify and queue a pingback (pending); answer the success string or raise a fault."""
+    """Verify and queue a pingback (pending); answer the success string or raise a fault.
+
+    `flood_seconds`: the least time between this caller's pingbacks from different
+    sources to one post (COMMENT_FLOOD_SECONDS)."""
     if not is_web_url(source):
         raise Fault(GENERIC, "The source is not an absolute http or https URL.")
     post = target_post(session, site, target)
@@ -63,6 +73,8 @@ def ping(
     source = without_fragment(source)
     if is_registered(session, post, source):
         raise Fault(ALREADY_REGISTERED, REGISTERED)
+    if services.linkback_flooding(session, post, source, caller.ip_address, flood_seconds):
+        raise Fault(ACCESS_DENIED, FLOODING)
     document = _fetch_document(source, limits, caller)
     target_key = resource_key(target)
     link = document.find_link(lambda url: resource_key(url) == target_key)

@@ -5,6 +5,7 @@ style text are not part of the page's text and hold no links (a target named onl
 there is not linked to).
 """
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,11 +24,15 @@ UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # The attribute that carries each tag's link: §3.2.2 of Webmention reads these.
 LINK_ATTRIBUTES = {"a": "href", "img": "src", "video": "src", "audio": "src"}
 HIDDEN_TAGS = {"script", "style", "template"}
+# Elements that end a run of text: an excerpt never crosses their start or end tags.
 BLOCK_TAGS = {
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
-    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+    "address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5",
+    "h6", "header", "hr", "legend", "li", "main", "nav", "ol", "p", "pre", "section",
+    "summary", "table", "td", "th", "tr", "ul",
 }  # fmt: skip
+# A line break separates words but not paragraphs: the excerpt may run across it.
+SPACED_TAGS = BLOCK_TAGS | {"br"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class Document:
     title: str  # whitespace collapsed; "" when the page has none
     text: str  # the visible text, whitespace collapsed
     links: list[Link]
+    # Where block elements start or end in `text`, in order: the edges of paragraphs,
+    # list items, headings, table cells...
+    breaks: tuple[int, ...] = ()
 
     def find_link(
         self, matches: Callable[[str], bool], tags: tuple[str, ...] = ("a",)
@@ -51,13 +59,23 @@ class Document:
         return next((link for link in self.links if link.tag in tags and matches(link.url)), None)
 
     def excerpt(self, link: Link) -> str:
-        """ "[…] up to 100 characters either side of the link text […]", as plain text."""
+        """ "[…] up to 100 characters either side of the link text […]", as plain text,
+        taken from the link's own paragraph (block element) only, as WordPress does."""
         text = self.text[link.start : link.end]
         if len(text) > LINK_TEXT_MAX_CHARS:
             text = text[: LINK_TEXT_MAX_CHARS - 1].rstrip() + "…"
-        before = self.text[max(0, link.start - CONTEXT_CHARS) : link.start]
-        after = self.text[link.end : link.end + CONTEXT_CHARS]
+        start, end = self._paragraph(link)
+        before = self.text[max(start, link.start - CONTEXT_CHARS) : link.start]
+        after = self.text[link.end : min(end, link.end + CONTEXT_CHARS)]
         return f"{ELLIPSIS} {(before + text + after).strip()} {ELLIPSIS}"
+
+    def _paragraph(self, link: Link) -> tuple[int, int]:
+        """Where the block around the link starts and ends in `text`."""
+        before = bisect.bisect_right(self.breaks, link.start)
+        after = bisect.bisect_left(self.breaks, link.end)
+        start = self.breaks[before - 1] if before else 0
+        end = self.breaks[after] if after < len(self.breaks) else len(self.text)
+        return start, end
 
 
 def one_line(text: str, limit: int) -> str:
@@ -94,6 +112,7 @@ class _Reader(HTMLParser):
     title: str | None = None
     in_svg: int = 0
     links: list[Link] = field(default_factory=list)
+    breaks: list[int] = field(default_factory=list)
     open_anchor: _OpenLink | None = None
     base_seen: bool = False
 
@@ -103,7 +122,8 @@ class _Reader(HTMLParser):
     def document(self) -> Document:
         self._close_anchor()
         text = "".join(self.pieces)
-        return Document(one_line(self.title or "", TITLE_MAX_CHARS), text, self.links)
+        title = one_line(self.title or "", TITLE_MAX_CHARS)
+        return Document(title, text, self.links, tuple(self.breaks))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
@@ -116,8 +136,7 @@ class _Reader(HTMLParser):
             self.base_url = urljoin(self.base_url, values["href"].strip())
         if tag in HIDDEN_TAGS:
             self.hidden += 1
-        if tag in BLOCK_TAGS:
-            self._space()
+        self._block_edge(tag)
         attribute = LINK_ATTRIBUTES.get(tag)
         if attribute and values.get(attribute, "").strip():
             url = urljoin(self.base_url, values[attribute].strip())
@@ -142,8 +161,7 @@ class _Reader(HTMLParser):
             self._close_anchor()
         if tag in HIDDEN_TAGS and self.hidden:
             self.hidden -= 1
-        if tag in BLOCK_TAGS:
-            self._space()
+        self._block_edge(tag)
 
     def handle_data(self, data: str) -> None:
         if self.title_parts is not None:
@@ -158,6 +176,14 @@ class _Reader(HTMLParser):
             collapsed = collapsed.lstrip(" ")
         if collapsed:
             self._append(collapsed)
+
+    def _block_edge(self, tag: str) -> None:
+        if tag in SPACED_TAGS:
+            self._space()
+        # A block inside a link (a "card") is part of the link's text, not an edge of it.
+        edge = tag in BLOCK_TAGS and self.open_anchor is None
+        if edge and not (self.breaks and self.breaks[-1] == self.length):
+            self.breaks.append(self.length)
 
     def _space(self) -> None:
         if not self.ends_with_space:

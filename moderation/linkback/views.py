@@ -1,13 +1,11 @@
 """The linkback receivers: protocols, not forms, so the one CSRF-exempt blueprint (§3)."""
 
-from datetime import timedelta
-
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from .. import db, discussion, fetch, ratelimit, services, site
 from ..domain_errors import NO_POST
-from ..models import EntryType, utcnow
+from ..models import EntryType, Post, utcnow
 from . import mentions, pingback, trackback, webmention, xmlrpc
 from .targets import Site, hostname, is_web_url, without_fragment
 
@@ -40,14 +38,22 @@ def _dispatch(call: xmlrpc.Call):
         (target,) = _expect_strings(call, 1)
         return pingback.approved_sources(session, pingback.target_post(session, _site(), target))
     source, target = _expect_strings(call, 2)
-    if _flooding(source):
+    if _over_rate_limit(source):
         raise xmlrpc.Fault(
             pingback.ACCESS_DENIED, "Too many pingbacks from this address or source; try later."
         )
-    caller = _caller()
-    limits = fetch.Limits.from_config(current_app.config)
+    config = current_app.config
+    limits = fetch.Limits.from_config(config)
     try:
-        answer = pingback.ping(session, _site(), limits, source.strip(), target.strip(), caller)
+        answer = pingback.ping(
+            session,
+            _site(),
+            limits,
+            source.strip(),
+            target.strip(),
+            _caller(),
+            config["COMMENT_FLOOD_SECONDS"],
+        )
         session.commit()
     except IntegrityError:  # the same pingback, registered by a request running alongside
         raise xmlrpc.Fault(pingback.ALREADY_REGISTERED, pingback.REGISTERED) from None
@@ -66,16 +72,17 @@ def receive_webmention():
     request.max_content_length = MAX_BODY_BYTES
     source = request.form.get("source", "").strip()
     target = request.form.get("target", "").strip()
-    if _flooding(source):
+    if _over_rate_limit(source):
         return _text("Too many webmentions from this address or source; try again later.", 429)
     session = db.get_session()
     try:
         post = webmention.check_request(session, _site(), source, target)
     except services.Refused as refused:
         return _text(refused.message, 400)
-    mention = mentions.record(
-        session, post, EntryType.WEBMENTION, without_fragment(source), target, _caller()
-    )
+    source = without_fragment(source)
+    if _flooding(post, source):
+        return _text("Too many webmentions from this address to this post; try again later.", 429)
+    mention = mentions.record(session, post, EntryType.WEBMENTION, source, target, _caller())
     session.commit()
     status_url = site.absolute_url("linkback.webmention_status", token=mention.token)
     response = _text(f"Accepted. Where it stands: {status_url}", 201)
@@ -115,11 +122,13 @@ def receive_trackback(slug: str):
     settings = discussion.load(session)
     if not services.pings_open(post, settings, utcnow()):
         return _trackback_answer("Sorry, trackbacks are closed for this item.")
-    if _flooding(ping.url):
+    if _over_rate_limit(ping.url):
         return _trackback_answer("Too many trackbacks from this address or source.", 429)
     source = without_fragment(ping.url)
     if pingback.is_registered(session, post, source, EntryType.TRACKBACK):
         return _trackback_answer("We already have a ping from that URL for this post.")
+    if _flooding(post, source):
+        return _trackback_answer("Too many trackbacks from this address to this post.", 429)
     target = post.url or site.absolute_url("public.post", slug=post.slug)
     try:
         mentions.receive_trackback(session, post, settings, source, target, _caller(), ping)
@@ -138,17 +147,24 @@ def _caller() -> pingback.Caller:
     return pingback.Caller(request.remote_addr or "", request.user_agent.string)
 
 
-def _flooding(source: str) -> bool:
-    """Past the limits per caller IP or per source host, each request counted (§3 abuse
-    limits), or sooner than COMMENT_FLOOD_SECONDS after this IP's last linkback (§6)."""
-    config = current_app.config
+def _over_rate_limit(source: str) -> bool:
+    """Past LINKBACK_RATE_LIMIT per caller IP or per source host, each request counted
+    (§3 abuse limits)."""
     address = request.remote_addr or ""
     counters = (("linkback-caller", address), ("linkback-source", hostname(source)))
-    if not ratelimit.admit(config["LINKBACK_RATE_LIMIT"], *counters):
-        return True
-    seconds = config["COMMENT_FLOOD_SECONDS"]
-    since = utcnow() - timedelta(seconds=seconds)
-    return bool(seconds) and services.linkback_flooding(db.get_session(), address, since)
+    return not ratelimit.admit(current_app.config["LINKBACK_RATE_LIMIT"], *counters)
+
+
+def _flooding(post: Post, source: str) -> bool:
+    """Sooner than COMMENT_FLOOD_SECONDS after this IP's last linkback to this post from
+    another source (§6)."""
+    return services.linkback_flooding(
+        db.get_session(),
+        post,
+        source,
+        request.remote_addr or "",
+        current_app.config["COMMENT_FLOOD_SECONDS"],
+    )
 
 
 def _text(message: str, status: int) -> Response:

@@ -74,10 +74,22 @@ def verify(
     if found is None:
         _withdraw(existing, "the source no longer links to the target")
         return "the source does not link to the target"
+    if existing is not None and not _checked_again(existing):
+        mention.entry_id = existing.id  # its status stands: the source is not read again
+        return None
     document, link = found
-    fields = _entry_fields(session, mention, page, document, link, limits)
+    fields = _entry_fields(session, mention, page, document, link, limits, existing)
     mention.entry_id = _store(session, mention, existing, fields).id
     return None
+
+
+def _checked_again(entry: Entry) -> bool:
+    """Whether a re-sent mention may change its entry: not once a moderator or a rule put
+    it in spam or trash (their decision stands), except the trash of the rule no-link,
+    which the source left by no longer linking and returns from by linking again."""
+    if entry.status == Status.TRASH:
+        return entry.rule == policy.Rule.NO_LINK
+    return entry.status != Status.SPAM
 
 
 def _find_link(page: fetch.Page, target: str) -> tuple[Document, Link] | None:
@@ -102,8 +114,12 @@ def _entry_fields(
     document: Document,
     link: Link,
     limits: fetch.Limits,
+    existing: Entry | None,
 ) -> dict:
-    """Author, text and kind: from the h-entry where there is one, else as for pingbacks."""
+    """Author, text and kind: from the h-entry where there is one, else as for pingbacks.
+
+    A photo that cannot be fetched now keeps the one the entry has: a passing failure of
+    the photo's host is no change of the source."""
     target_key = resource_key(mention.target)
     entry = None
     if page.media_type in fetch.HTML_TYPES:
@@ -115,9 +131,10 @@ def _entry_fields(
         return {"author": title, "text": document.excerpt(link), "title": title}
     photo = None
     if entry.author_photo:
-        photo = photos.store(
-            session, entry.author_photo, limits, fetch.user_agent(mention.ip_address)
-        )
+        user_agent = fetch.user_agent(mention.ip_address)
+        photo = photos.store(session, entry.author_photo, limits, user_agent)
+        if photo is None and existing is not None:
+            photo = existing.author_photo
     text = entry.content
     if not text and entry.kind not in (MentionKind.LIKE, MentionKind.REPOST):
         text = document.excerpt(link)
@@ -132,53 +149,82 @@ def _entry_fields(
     }
 
 
+# What a re-sent mention may change, with the words a moderator reads in the reason.
+CHANGEABLE = {
+    "author": "name",
+    "website": "author URL",
+    "author_photo": "photo",
+    "source_title": "title",
+    "published": "published date",
+    "mention_kind": "kind",
+    "body": "text",
+}
+
+
 def _store(session: Session, mention: Mention, existing: Entry | None, fields: dict) -> Entry:
-    """A new entry, or the earlier one updated in place (§3.2.4: no duplicate); either way
-    the Discussion rules decide its status again (§6: links added later are seen)."""
-    extra = {
-        key: fields.get(key) for key in ("website", "mention_kind", "author_photo", "published")
+    """A new entry, judged by the Discussion rules; or the earlier one updated in place
+    (§3.2.4: no duplicate)."""
+    website = fields.get("website") or mention.source
+    values = {
+        "author": fields["author"][:245],
+        "website": services.fitting_website(website),
+        "author_photo": fields.get("author_photo"),
+        "source_title": fields["title"][:255],
+        "published": fields.get("published"),
+        "mention_kind": fields.get("mention_kind"),
+        "body": fields["text"],
     }
-    author = fields["author"][:245]
     decision = services.judge_linkback(
         discussion.load(session).rules,
-        fields["text"],
-        author,
-        extra["website"] or mention.source,
+        values["body"],
+        values["author"],
+        website,
         mention.ip_address,
         mention.user_agent,
     )
-    if existing is None:
-        post = session.get(Post, mention.post_id)
-        return services.record_linkback(
-            session,
-            post,
-            EntryType.WEBMENTION,
-            mention.source,
-            author,
-            fields["text"],
-            mention.ip_address,
-            mention.user_agent,
-            decision=decision,
-            **extra,
-        )
-    changed = (existing.author, existing.body, existing.mention_kind) != (
-        author,
-        fields["text"],
-        extra["mention_kind"],
+    if existing is not None:
+        _update(session, existing, values, decision)
+        return existing
+    entry = services.record_linkback(
+        session,
+        session.get(Post, mention.post_id),
+        EntryType.WEBMENTION,
+        mention.source,
+        values["author"],
+        values["body"],
+        mention.ip_address,
+        mention.user_agent,
+        decision=decision,
+        website=website,
+        mention_kind=values["mention_kind"],
+        author_photo=values["author_photo"],
+        published=values["published"],
     )
-    existing.author = author
-    existing.source_title = fields["title"][:255]
-    existing.body = fields["text"]
-    existing.body_html = sanitize.comment_html(fields["text"])
-    existing.website = services.fitting_website(extra["website"] or mention.source)
-    existing.mention_kind = extra["mention_kind"]
-    existing.author_photo = extra["author_photo"]
-    existing.published = extra["published"]
-    if existing.status != Status.SPAM and (changed or existing.status == Status.TRASH):
-        # Changed, or linked again: the rules decide anew, so a moderator sees what they hold.
-        existing.status, existing.rule = decision.status, decision.rule.value
-        existing.reason = decision.reason[:255]
-    return existing
+    entry.source_title = values["source_title"]  # the page's title; the author may differ
+    return entry
+
+
+def _update(session: Session, entry: Entry, values: dict, decision: policy.Decision) -> None:
+    """Take what the source says now. Anything changed, or a link back after a withdrawal,
+    and the entry waits for a moderator again (spam if the rules say so): readers see
+    nothing of a re-sent mention until a moderator approves what it says now."""
+    changed = [label for name, label in CHANGEABLE.items() if getattr(entry, name) != values[name]]
+    relinked = entry.status == Status.TRASH
+    if not (changed or relinked):
+        return
+    old_photo = entry.author_photo
+    for name, value in values.items():
+        setattr(entry, name, value)
+    entry.body_html = sanitize.comment_html(entry.body)
+    entry.rule = decision.rule.value
+    if decision.status == Status.SPAM:
+        entry.status, entry.reason = Status.SPAM, decision.reason[:255]
+    else:
+        why = "links to the post again" if relinked else "changed its " + ", ".join(changed)
+        entry.status, entry.reason = Status.PENDING, f"held again: the source {why}"
+    if old_photo is not None and old_photo != entry.author_photo:
+        session.flush()
+        photos.remove_unused(session)
 
 
 def _withdraw(entry: Entry | None, reason: str) -> None:

@@ -1,6 +1,6 @@
 """Pingbacks, webmentions and trackbacks, once verified: judged and queued."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from ..models import (
     Mention,
     Post,
     Status,
+    utcnow,
 )
 
 HELD_FOR_MODERATOR = "held for a moderator"
@@ -40,12 +41,32 @@ def pings_open(post: Post, settings: discussion.Settings, now: datetime) -> bool
     return post.pings_open and not discussion.closed_by_age(post, settings, now)
 
 
-def linkback_flooding(session: Session, ip_address: str, since: datetime) -> bool:
-    """A linkback from this caller's IP since `since` (§6: the flood rule for linkbacks)."""
+def linkback_flooding(
+    session: Session, post: Post, source: str, ip_address: str, seconds: int
+) -> bool:
+    """A linkback to this post from this caller's IP, but from another source, in the last
+    `seconds` (§6: the flood rule for linkbacks; 0 turns it off).
+
+    Keyed on the caller and the post: a blog pings every post it links to back to back,
+    and WordPress never sends again a ping refused with a fault other than 48. The same
+    source again is a repeat or an update, which have rules of their own.
+    """
+    if not seconds:
+        return False
+    since = utcnow() - timedelta(seconds=seconds)
     entry = select(Entry.id).where(
-        Entry.type != EntryType.COMMENT, Entry.ip_address == ip_address, Entry.created > since
+        Entry.post_id == post.id,
+        Entry.type != EntryType.COMMENT,
+        Entry.ip_address == ip_address,
+        Entry.source_url != source,
+        Entry.created > since,
     )
-    mention = select(Mention.id).where(Mention.ip_address == ip_address, Mention.created > since)
+    mention = select(Mention.id).where(
+        Mention.post_id == post.id,
+        Mention.ip_address == ip_address,
+        Mention.source != source,
+        Mention.created > since,
+    )
     return session.scalar(select(entry.exists() | mention.exists())) or False
 
 

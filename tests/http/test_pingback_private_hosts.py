@@ -11,6 +11,12 @@ from tests.helpers import entries
 
 
 @pytest.fixture
+def app(make_app):
+    """As deployed, LINKBACK_ALLOW_PRIVATE_HOSTS left off; the site knows its address."""
+    return make_app(TRUSTED_HOSTS=["127.0.0.1"])
+
+
+@pytest.fixture
 def target(live_server, post) -> str:
     return f"{live_server}/posts/a-post/"
 

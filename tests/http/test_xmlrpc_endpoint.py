@@ -77,14 +77,14 @@ def test_only_post_is_taken(client):
     assert client.get("/xmlrpc").status_code == 405
 
 
-def test_the_endpoint_needs_no_csrf_token(make_app, post):
-    app = make_app(WTF_CSRF_ENABLED=True)
+def test_the_endpoint_needs_no_csrf_token(app, post):
+    assert app.config.get("WTF_CSRF_ENABLED", True)  # on, as deployed
     body = xmlrpc.client.dumps((), "system.listMethods")
     assert isinstance(answer(call(app.test_client(), body)), list)
 
 
 def test_pingbacks_past_the_limit_per_caller_are_fault_49(make_app, post):
-    app = make_app(RATELIMIT_ENABLED=True, LINKBACK_RATE_LIMIT="3 per minute")
+    app = make_app(LINKBACK_RATE_LIMIT="3 per minute", TRUSTED_HOSTS=["localhost"])
     client = app.test_client()
     codes = [
         answer(call(client, xmlrpc.client.dumps((f"ftp://s{n}.example/", "x"), "pingback.ping")))
@@ -94,7 +94,9 @@ def test_pingbacks_past_the_limit_per_caller_are_fault_49(make_app, post):
 
 
 def test_pingbacks_past_the_limit_per_source_host_are_fault_49(make_app, post):
-    app = make_app(RATELIMIT_ENABLED=True, LINKBACK_RATE_LIMIT="2 per minute", TRUSTED_PROXIES=1)
+    app = make_app(
+        LINKBACK_RATE_LIMIT="2 per minute", TRUSTED_PROXIES=1, TRUSTED_HOSTS=["localhost"]
+    )
     client = app.test_client()
     body = xmlrpc.client.dumps(("http://spam.example/a", "x"), "pingback.ping")
     codes = [answer(call(client, body, **{"X-Forwarded-For": f"198.51.100.{n}"})) for n in range(3)]

@@ -70,15 +70,52 @@ def test_the_excerpt_takes_100_characters_either_side_of_the_link_text():
     assert excerpt == f"[…] {'b' * 99} the link text {'a' * 99} […]"
 
 
-def test_the_excerpt_is_plain_text_from_across_tags_with_whitespace_collapsed():
+def test_the_excerpt_is_plain_text_from_across_inline_tags_with_whitespace_collapsed():
     html = (
         "<html><head><title>T</title><style>p {color: red}</style></head><body>"
-        "<h1>Heading</h1><p>First\n\n   paragraph.</p>"
-        f'<p>See <a href="{TARGET}">this &amp; that</a>.</p><script>x()</script></body></html>'
+        f'<p>See\n\n  <em>this</em><br>and <a href="{TARGET}">this &amp; <b>that</b></a>'
+        "<script>x()</script>, <span>then</span>   more.</p></body></html>"
     )
     document = source.parse(html, PAGE)
     link = document.find_link(lambda url: url == TARGET)
-    assert document.excerpt(link) == "[…] Heading First paragraph. See this & that. […]"
+    assert document.excerpt(link) == "[…] See this and this & that, then more. […]"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<h1>Heading</h1><p>First paragraph.</p><p>{link}</p><p>Next paragraph.</p>",
+        "<ul><li>First item</li><li>{link}</li><li>Next item</li></ul>",
+        "<p>First paragraph.<p>{link}<p>Next paragraph.",  # paragraphs left unclosed
+        "<table><tr><td>Left cell</td><td>{link}</td><td>Right cell</td></tr></table>",
+        "<blockquote>Quoted words</blockquote>{link}<h2>Next heading</h2>",
+        "<div>Before<div>{link}</div>After</div>",
+        "<dl><dt>Term</dt><dd>{link}</dd></dl><pre>code</pre>",
+        "<p>First paragraph.</p><hr>{link}<hr><p>Next paragraph.</p>",
+    ],
+)
+def test_the_excerpt_never_takes_text_from_the_blocks_around_the_link(html):
+    link = f'Start of it, <a href="{TARGET}">the link</a>, end of it.'
+    document = source.parse(html.format(link=link), PAGE)
+    excerpt = document.excerpt(document.find_link(lambda url: url == TARGET))
+    assert excerpt == "[…] Start of it, the link, end of it. […]"
+
+
+def test_the_excerpt_takes_100_characters_either_side_within_a_long_paragraph():
+    before, after = "b" * 300, "a" * 300
+    html = (
+        f"<p>Not this.</p><p>{before} <a href='{TARGET}'>the link</a> {after}</p><p>Nor this.</p>"
+    )
+    document = source.parse(html, PAGE)
+    excerpt = document.excerpt(document.find_link(lambda url: url == TARGET))
+    assert excerpt == f"[…] {'b' * 99} the link {'a' * 99} […]"
+
+
+def test_a_link_that_wraps_a_block_keeps_the_words_around_it():
+    html = f'<p>Intro.</p><div>Look: <a href="{TARGET}"><p>a card</p></a> below.</div><p>Out.</p>'
+    document = source.parse(html, PAGE)
+    excerpt = document.excerpt(document.find_link(lambda url: url == TARGET))
+    assert excerpt == "[…] Look: a card below. […]"
 
 
 def test_a_very_long_link_text_is_shortened():

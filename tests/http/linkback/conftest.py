@@ -1,7 +1,20 @@
 """The linkback receivers' tests: the app may fetch sources from the local test server
-(private hosts allowed), within a short deadline; retried jobs wait a moment only."""
+(private hosts allowed), within a short deadline; retried jobs wait a moment only.
+Everything else is as deployed: the flood rule, rate limits, CSRF for the dashboard."""
+
+from functools import partial
 
 import pytest
+
+# The names the live server and the test client go by: a site that takes linkbacks must
+# know its own address (§4), here through Flask's TRUSTED_HOSTS.
+OWN_HOSTS = ["127.0.0.1", "localhost"]
+
+
+@pytest.fixture
+def make_app(make_app):
+    """Apps that know their own address, as a site taking linkbacks is deployed."""
+    return partial(make_app, TRUSTED_HOSTS=OWN_HOSTS)
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """The Discussion rules and the flood rule apply to linkbacks as to comments (§6)."""
 
+import time
 import xmlrpc.client
 from datetime import timedelta
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -49,25 +51,79 @@ def test_with_hold_all_off_a_verified_pingback_is_published_at_once(
     assert "A Friendly Blog" in requests.get(target, timeout=5).text
 
 
-def test_a_second_pingback_from_one_ip_within_the_flood_time_is_fault_49(
-    make_app, post, source_server
+def pingback(live_server: str, source: str, target: str) -> str:
+    """Ping as WordPress does; what it learns: "ok" or the fault code."""
+    try:
+        xmlrpc.client.ServerProxy(f"{live_server}/xmlrpc").pingback.ping(source, target)
+    except xmlrpc.client.Fault as fault:
+        return f"fault {fault.faultCode}"
+    return "ok"
+
+
+def webmention(live_server: str, source: str, target: str) -> str:
+    data = {"source": source, "target": target}
+    response = requests.post(f"{live_server}/webmention", data=data, timeout=5)
+    return "ok" if response.status_code == 201 else f"HTTP {response.status_code}"
+
+
+def trackback(live_server: str, source: str, target: str) -> str:
+    response = requests.post(target + "trackback", data={"url": source}, timeout=5)
+    error = ElementTree.fromstring(response.content).findtext("error")
+    return "ok" if error == "0" else f"error {error}, HTTP {response.status_code}"
+
+
+SENDERS = {"pingback": pingback, "webmention": webmention, "trackback": trackback}
+
+
+def linking_both(first: str, second: str) -> str:
+    """A new post of another blog that links to two of ours, as WordPress then pings."""
+    return (
+        "<html><head><title>Two good reads</title></head><body>"
+        f'<p>First <a href="{first}">this one</a>, then <a href="{second}">that one</a>.</p>'
+        "</body></html>"
+    )
+
+
+@pytest.mark.parametrize("protocol", SENDERS)
+def test_one_blog_pinging_two_posts_within_a_second_loses_neither(
+    app, live_server, target, post, other_post, source_server, protocol
 ):
-    app = make_app(LINKBACK_ALLOW_PRIVATE_HOSTS=True, COMMENT_FLOOD_SECONDS=15)
-    client = app.test_client()
-    target = "http://localhost/posts/a-post/"
+    assert app.config["COMMENT_FLOOD_SECONDS"] == 15  # the flood rule on, as deployed
+    second = f"{live_server}/posts/another-post/"
+    source = source_server.page("/new-post", linking_both(target, second))
+    started = time.monotonic()
+    answers = [SENDERS[protocol](live_server, source, each) for each in (target, second)]
+    assert time.monotonic() - started < 1
+    assert answers == ["ok", "ok"]
+    jobs.run_due_jobs(app)
+    assert sorted((entry.post_id, entry.type.value) for entry in entries(app)) == [
+        (post.id, protocol),
+        (other_post.id, protocol),
+    ]
 
-    def ping(path: str) -> int:
-        source = source_server.page(path, linking_page(target))
-        body = xmlrpc.client.dumps((source, target), "pingback.ping")
-        response = client.post("/xmlrpc", data=body, content_type="text/xml")
-        try:
-            xmlrpc.client.loads(response.data)
-        except xmlrpc.client.Fault as fault:
-            return fault.faultCode
-        return 0
 
-    assert [ping("/one"), ping("/two")] == [0, 49]
-    assert len(entries(app)) == 1
+@pytest.mark.parametrize(
+    ("protocol", "refusal"),
+    [("pingback", "fault 49"), ("webmention", "HTTP 429"), ("trackback", "error 1, HTTP 429")],
+)
+def test_a_second_source_pinging_one_post_within_the_flood_time_is_refused(
+    app, live_server, target, source_server, protocol, refusal
+):
+    send = SENDERS[protocol]
+    one = source_server.page("/one", linking_page(target))
+    two = source_server.page("/two", linking_page(target))
+    assert [send(live_server, one, target), send(live_server, two, target)] == ["ok", refusal]
+    jobs.run_due_jobs(app)
+    assert [entry.source_url for entry in entries(app)] == [one]
+
+
+def test_a_webmention_sent_again_at_once_is_taken_as_an_update(
+    app, live_server, target, source_server
+):
+    source = source_server.page("/w", linking_page(target))
+    first = webmention(live_server, source, target)
+    again = webmention(live_server, source, target)
+    assert [first, again] == ["ok", "ok"]
 
 
 def test_pings_close_on_posts_older_than_the_setting(app, endpoint, target, source_server, post):

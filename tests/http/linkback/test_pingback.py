@@ -15,9 +15,9 @@ import xmlrpc.client
 import pytest
 import requests
 
-from moderation import db, services
 from moderation.models import EntryType, Status
 from tests.helpers import approve, entries
+from tests.http.linkback.dashboard import act, close_pings
 
 TITLE = "Some Other Blog's Title"
 
@@ -66,8 +66,8 @@ def test_a_verified_pingback_is_queued_pending_and_not_public(app, endpoint, tar
     [entry] = entries(app)
     assert (entry.type, entry.status) == (EntryType.PINGBACK, Status.PENDING)
     assert (entry.author, entry.website, entry.source_url) == (TITLE, source, source)
-    assert entry.body == (
-        "[…] A week of reading Among the best things I read this week was this news piece "
+    assert entry.body == (  # the link's paragraph only: not the heading above it
+        "[…] Among the best things I read this week was this news piece "
         "about the river, which everybody should see. […]"
     )
     assert entry.ip_address == "127.0.0.1"
@@ -87,6 +87,24 @@ def test_an_approved_pingback_is_shown_and_listed(app, endpoint, target, source_
     assert "this news piece about the river" in page
     assert "1 thought on “A Post”" in page
     assert endpoint.pingback.extensions.getPingbacks(target) == [source]
+
+
+def test_the_excerpt_keeps_to_the_paragraph_of_the_link(
+    app, endpoint, target, source_server, moderator
+):
+    html = (
+        "<!doctype html><html><head><title>Notes</title></head><body><h1>Weekly notes</h1>"
+        "<p>Before: a paragraph of its own.</p><ul><li>Item one.</li>"
+        f'<li>Read <a href="{target}">the river piece</a> over coffee.</li><li>Item three.</li>'
+        "</ul><blockquote>After: a quotation.</blockquote></body></html>"
+    )
+    endpoint.pingback.ping(source_server.page("/notes", html), target)
+    [entry] = entries(app)
+    act(moderator, entry.id, "approve")
+    page = requests.get(target, timeout=5).text
+    assert "[…] Read the river piece over coffee. […]" in page
+    around = ("Weekly notes", "Before:", "Item one", "Item three", "After:")
+    assert [words for words in around if words in page] == []
 
 
 def test_the_fetch_names_the_service_and_the_caller(endpoint, target, source_server):
@@ -283,24 +301,21 @@ def test_an_external_post_registered_by_url_takes_pingbacks(app, runner, endpoin
 def test_pings_closed_on_the_post_is_fault_33(
     app, endpoint, target, source_server, moderator, post
 ):
-    response = moderator.post(f"/moderation/posts/{post.id}", data={"comments_open": "y"})
-    assert response.status_code == 303
+    close_pings(moderator, post)
     source = source_server.page("/week.html", linking_page(target))
     assert fault_of(lambda: endpoint.pingback.ping(source, target)) == 33
     assert source_server.requests == []
 
 
-@pytest.mark.parametrize("status", [Status.PENDING, Status.APPROVED, Status.SPAM, Status.TRASH])
+@pytest.mark.parametrize("action", [None, "approve", "spam", "trash"])
 def test_a_repeated_pingback_is_fault_48_whatever_the_first_ones_status(
-    app, endpoint, target, source_server, status
+    app, endpoint, target, source_server, moderator, action
 ):
     source = source_server.page("/week.html", linking_page(target))
     endpoint.pingback.ping(source, target)
     [entry] = entries(app)
-    with app.app_context():
-        session = db.get_session()
-        services.set_status(session, [entry.id], status, "test")
-        session.commit()
+    if action:
+        act(moderator, entry.id, action)
     assert fault_of(lambda: endpoint.pingback.ping(source + "#again", target)) == 48
     assert len(entries(app)) == 1
     assert len(source_server.requests) == 1  # no second fetch
@@ -329,8 +344,8 @@ def test_concurrent_repeats_register_one_pingback(app, endpoint, target, source_
 def test_a_source_with_nul_and_control_characters_is_registered_without_them(
     app, endpoint, target, source_server
 ):
-    html = linking_page(target).replace("A week of reading", "A week\x00 of\x07 reading")
+    html = linking_page(target).replace("Among the best", "Among\x00 the\x07 best")
     source = source_server.page("/week.html", html.encode())
     endpoint.pingback.ping(source, target)
     [entry] = entries(app)
-    assert entry.body.startswith("[…] A week of reading Among")
+    assert entry.body.startswith("[…] Among the best things")

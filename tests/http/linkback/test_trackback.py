@@ -2,15 +2,17 @@
 charset, and verification of the source by the job queue (unlike WordPress)."""
 
 import re
+import time
 import xml.etree.ElementTree as ElementTree
 from urllib.parse import urlencode
 
 import pytest
 import requests
 
-from moderation import db, jobs, services
+from moderation import jobs, services
 from moderation.models import EntryType, Status
 from tests.helpers import approve, entries
+from tests.http.linkback.dashboard import act, close_pings
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -90,6 +92,44 @@ def test_a_trackback_whose_page_does_not_link_to_the_post_is_spam(
     assert "Cheap pills" not in moderator.get(spam.format("links")).get_data(as_text=True)
 
 
+# The moderator acts before the verification job runs; each action, from the tab that
+# shows its button.
+DECISIONS = [
+    [("approve", "all")],
+    [("spam", "all")],
+    [("trash", "all")],
+    [("spam", "all"), ("not-spam", "spam")],
+    [("trash", "all"), ("restore", "trash")],
+]
+DECISION_IDS = ["-then-".join(action for action, _ in steps) for steps in DECISIONS]
+
+
+@pytest.mark.parametrize(
+    "status", [200, 503], ids=["source-without-link", "source-failing-until-given-up"]
+)
+@pytest.mark.parametrize("decision", DECISIONS, ids=DECISION_IDS)
+def test_a_moderators_decision_stands_when_the_verification_job_runs_later(
+    app, ping_url, source_server, moderator, decision, status
+):
+    page = "<html><title>Words</title><p>No link.</p></html>"
+    source = source_server.page("/entry", page, status=status)
+    assert answer(send(ping_url, url=source, title="Decided by hand")) == ("0", None)
+    [entry] = entries(app)
+    for action, tab in decision:
+        act(moderator, entry.id, action, tab)
+    [decided] = entries(app)
+    # Left to itself, the job would mark it spam (no link), or say it could not verify it.
+    jobs.run_due_jobs(app)
+    time.sleep(0.05)  # JOB_RETRY_SECONDS is 0.01, and the second attempt is the last
+    jobs.run_due_jobs(app)
+    [entry] = entries(app)
+    assert (entry.status, entry.rule, entry.reason) == (
+        decided.status,
+        "moderator",
+        decided.reason,
+    )
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -111,7 +151,7 @@ def test_an_unknown_post_is_404_and_error_1(live_server, post):
 
 
 def test_trackbacks_closed_is_error_1(app, ping_url, moderator, post):
-    moderator.post(f"/moderation/posts/{post.id}", data={"comments_open": "y"})
+    close_pings(moderator, post)
     error, text = answer(send(ping_url, url="http://blog.example/entry"))
     assert (error, text) == ("1", "Sorry, trackbacks are closed for this item.")
 
@@ -138,8 +178,7 @@ def test_the_charset_of_the_ping_is_honoured(app, ping_url, charset):
 
 def test_long_titles_and_excerpts_are_cut(app, ping_url):
     send(ping_url, url="http://blog.example/e", title="t" * 400, excerpt="e" * 400)
-    with app.app_context():
-        [entry] = services.queue(db.get_session())
+    [entry] = entries(app)
     assert len(entry.author) <= 250 and len(entry.body) <= 253
 
 

@@ -6,6 +6,7 @@ sender is `requests`, with the endpoint discovered from the post page. Jobs are 
 `jobs.run_due_jobs`, the same code the worker pool runs, so each test is deterministic.
 """
 
+import hashlib
 import re
 import time
 
@@ -16,7 +17,8 @@ from sqlalchemy import select
 from moderation import db, jobs
 from moderation.models import EntryType, Mention, MentionKind, Status
 from tests.conftest import REDIS_URL
-from tests.helpers import approve, entries
+from tests.helpers import approve, entries, save_settings
+from tests.http.linkback.dashboard import act, close_pings, queue_row
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -54,18 +56,37 @@ def linking(
     )
 
 
-H_ENTRY = """<!doctype html><html><head><title>Reply page</title></head><body>
+H_ENTRY = """<!doctype html><html><head><title>{title}</title></head><body>
 <article class="h-entry">
   <span class="p-author h-card"><img class="u-photo" src="{photo}" alt=""
-    ><a class="p-name u-url" href="https://ana.example/">Ana Writer</a></span>
+    ><a class="p-name u-url" href="{url}">{name}</a></span>
   <a class="{property}" href="{target}">in reply</a>
   <div class="e-content">{content}</div>
-  <time class="dt-published" datetime="2026-11-20T10:00:00+00:00">Nov 20</time>
+  <time class="dt-published" datetime="{published}">Nov 20</time>
 </article></body></html>"""
 
 
-def h_entry(target: str, photo: str, prop: str = "u-in-reply-to", content: str = "") -> str:
-    return H_ENTRY.format(target=target, photo=photo, property=prop, content=content)
+def h_entry(
+    target: str,
+    photo: str,
+    prop: str = "u-in-reply-to",
+    content: str = "",
+    *,
+    name: str = "Ana Writer",
+    url: str = "https://ana.example/",
+    title: str = "Reply page",
+    published: str = "2026-11-20T10:00:00+00:00",
+) -> str:
+    return H_ENTRY.format(
+        target=target,
+        photo=photo,
+        property=prop,
+        content=content,
+        name=name,
+        url=url,
+        title=title,
+        published=published,
+    )
 
 
 def mentions(app) -> list[Mention]:
@@ -109,7 +130,7 @@ def test_bad_requests_are_400_with_a_reason_and_record_nothing(
 
 
 def test_a_post_with_pings_closed_refuses_webmentions(app, endpoint, target, moderator, post):
-    moderator.post(f"/moderation/posts/{post.id}", data={"comments_open": "y"})
+    close_pings(moderator, post)
     response = send(endpoint, "http://blog.example/a", target)
     assert response.status_code == 400
     assert "does not accept webmentions" in response.text
@@ -254,20 +275,151 @@ def test_a_photo_that_is_not_an_image_is_not_kept(app, endpoint, target, source_
     assert entry.author_photo is None
 
 
-def test_a_resent_mention_updates_its_entry_in_place(app, endpoint, target, source_server):
-    source = source_server.page("/reply", h_entry(target, "", content="First words"))
+OTHER_PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
+
+
+def photo_path(data: bytes) -> str:
+    return f"/photos/{hashlib.sha256(data).hexdigest()}"
+
+
+def anchor(entry_id: int) -> str:
+    """What marks an entry on the post page, in the list or among the reactions."""
+    return f'id="comment-{entry_id}"'
+
+
+@pytest.fixture
+def approved_reply(app, endpoint, target, source_server, moderator) -> tuple[str, int]:
+    """A reply with every h-entry field, approved from the queue: its source and entry id."""
+    source_server.page("/ana.png", PNG, content_type="image/png")
+    source_server.page("/other.png", OTHER_PNG, content_type="image/png")
+    photo = source_server.url("/ana.png")
+    source = source_server.page("/reply", h_entry(target, photo, content="Well argued, thanks!"))
     send(endpoint, source, target)
     jobs.run_due_jobs(app)
     [entry] = entries(app)
-    approve(app, entry.id)
-    source_server.page("/reply", h_entry(target, "", content="Second words, with a link"))
-    response = send(endpoint, source, target)
+    act(moderator, entry.id, "approve")
+    page = page_of(target)
+    assert anchor(entry.id) in page and "Well argued, thanks!" in page
+    return source, entry.id
+
+
+# What the source changes; the word the reason uses; what the queue then shows moderators
+# (None: only the reason says it); what readers see once a moderator approves it again.
+CHANGES = [
+    ({"name": "Ana Renamed"}, "name", "Ana Renamed", ">Ana Renamed</a>"),
+    ({"url": "https://ana.example/new/"}, "author URL", "https://ana.example/new/",
+     'href="https://ana.example/new/"'),
+    ({"photo": "/other.png"}, "photo", None, photo_path(OTHER_PNG)),
+    ({"title": "A retitled page"}, "title", None, None),
+    ({"published": "2026-11-21T08:00:00+00:00"}, "published date", None, None),
+    ({"prop": "u-like-of"}, "kind", None, 'class="reactions likes"'),
+    ({"content": "New words: https://shop.example/"}, "text", "New words", "New words"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "label", "queued", "shown"), CHANGES)
+def test_an_approved_mention_that_changed_waits_for_a_moderator_again(
+    app, endpoint, target, source_server, moderator, approved_reply, change, label, queued, shown
+):
+    source, entry_id = approved_reply
+    fields = {"photo": "/ana.png", "content": "Well argued, thanks!", **change}
+    fields["photo"] = source_server.url(fields["photo"])
+    source_server.page("/reply", h_entry(target, **fields))
+    response = send(endpoint, source, target)  # at once: a re-send is no flood
+    assert response.status_code == 201
     jobs.run_due_jobs(app)
     assert status_of(response)["status"] == "verified"
-    [updated] = entries(app)
-    assert updated.id == entry.id and updated.body == "Second words, with a link"
-    assert updated.status == Status.PENDING  # changed after approval: a moderator looks again
-    assert "Second words" not in page_of(target)
+    page = page_of(target)
+    assert anchor(entry_id) not in page  # readers see neither the old nor the new
+    assert shown is None or shown not in page
+    row = queue_row(moderator, entry_id, "pending")
+    assert f"held again: the source changed its {label}" in row
+    assert queued is None or queued in row
+    [entry] = entries(app)  # the same entry, updated in place (§3.2.4)
+    assert (entry.id, entry.status) == (entry_id, Status.PENDING)
+    act(moderator, entry_id, "approve", "pending")
+    page = page_of(target)
+    assert anchor(entry_id) in page
+    assert shown is None or shown in page
+
+
+def test_an_unchanged_resend_keeps_the_mention_approved(
+    app, endpoint, target, source_server, approved_reply
+):
+    source, entry_id = approved_reply
+    send(endpoint, source, target)
+    jobs.run_due_jobs(app)
+    [entry] = entries(app)
+    assert entry.status == Status.APPROVED
+    assert anchor(entry_id) in page_of(target)
+
+
+def test_a_photo_that_cannot_be_fetched_again_keeps_the_approved_one(
+    app, endpoint, target, source_server, approved_reply
+):
+    source, entry_id = approved_reply
+    source_server.page("/ana.png", "busy", status=503)
+    send(endpoint, source, target)
+    jobs.run_due_jobs(app)
+    [entry] = entries(app)
+    assert entry.status == Status.APPROVED
+    assert photo_path(PNG) in page_of(target)
+
+
+@pytest.mark.parametrize("decided_by", ["spam", "trash", "disallowed-word"])
+def test_a_mention_in_spam_or_trash_stays_there_when_its_source_sends_it_again(
+    app, endpoint, target, source_server, moderator, decided_by
+):
+    if decided_by == "disallowed-word":
+        save_settings(app, disallowed_words="first")
+    photo = source_server.page("/ana.png", PNG, content_type="image/png")
+    source = source_server.page("/reply", h_entry(target, photo, content="First words"))
+    send(endpoint, source, target)
+    jobs.run_due_jobs(app)
+    [entry] = entries(app)
+    if decided_by != "disallowed-word":
+        act(moderator, entry.id, decided_by)
+    [decided] = entries(app)
+    source_server.page("/reply", h_entry(target, photo, name="Ana Again", content="New words"))
+    fetched = len(source_server.requests)
+    response = send(endpoint, source, target)
+    jobs.run_due_jobs(app)
+    assert status_of(response)["status"] == "verified"  # nothing said of what moderators did
+    [entry] = entries(app)
+    assert (entry.status, entry.rule, entry.reason, entry.author, entry.body) == (
+        decided.status,
+        decided.rule,
+        decided.reason,
+        "Ana Writer",
+        "First words",
+    )
+    assert source_server.paths()[fetched:] == ["/reply"]  # its photo is not fetched again
+
+
+@pytest.mark.parametrize(("status", "body"), [(410, "gone"), (200, "<p>The link was removed.</p>")])
+def test_a_withdrawn_mention_that_links_again_waits_as_pending(
+    app, endpoint, target, source_server, moderator, status, body
+):
+    save_settings(app, hold_all=False)  # the rules alone would publish it
+    source = source_server.page("/post", linking(target, title="Back Again"))
+    send(endpoint, source, target)
+    jobs.run_due_jobs(app)
+    assert "Back Again" in page_of(target)
+    source_server.page("/post", body, status=status)
+    send(endpoint, source, target)
+    jobs.run_due_jobs(app)
+    [entry] = entries(app)
+    assert (entry.status, entry.rule) == (Status.TRASH, "no-link")
+    source_server.page("/post", linking(target, title="Back Again"))
+    send(endpoint, source, target)
+    jobs.run_due_jobs(app)
+    [entry] = entries(app)
+    assert (entry.status, entry.reason) == (
+        Status.PENDING,
+        "held again: the source links to the post again",
+    )
+    assert "Back Again" not in page_of(target)
+    assert "Back Again" in queue_row(moderator, entry.id, "pending")
 
 
 @pytest.mark.parametrize(
@@ -294,21 +446,24 @@ def test_a_source_that_is_gone_or_no_longer_links_takes_its_entry_off_the_page(
     assert "Gone Soon" not in page_of(target)
 
 
-def test_redirects_are_followed_then_capped(app, endpoint, target, source_server):
-    final = source_server.page("/final", linking(target))
-    followed = source_server.redirect("/moved", final)
-    source_server.redirect("/r0", "/r1")
-    for hop in range(1, 6):
+@pytest.mark.parametrize(
+    ("first", "status", "summary"),
+    [("/moved", "verified", "links to the target"), ("/r0", "rejected", "too many redirects")],
+)
+def test_redirects_are_followed_then_capped(
+    app, endpoint, target, source_server, first, status, summary
+):
+    source_server.page("/final", linking(target))
+    source_server.redirect("/moved", "/final")
+    for hop in range(6):
         source_server.redirect(f"/r{hop}", f"/r{hop + 1}")
     source_server.page("/r6", linking(target))
-    good = send(endpoint, followed, target)
-    capped = send(endpoint, source_server.url("/r0"), target)
+    response = send(endpoint, source_server.url(first), target)
     jobs.run_due_jobs(app)
-    assert status_of(good)["status"] == "verified"
     time.sleep(0.05)
-    jobs.run_due_jobs(app)  # the capped one is retried once, then given up
-    status = status_of(capped)
-    assert status["status"] == "rejected" and "too many redirects" in status["summary"]
+    jobs.run_due_jobs(app)  # a capped one is retried once, then given up
+    answer = status_of(response)
+    assert answer["status"] == status and summary in answer["summary"]
 
 
 def test_a_failing_source_is_retried_then_rejected_with_the_reason(
