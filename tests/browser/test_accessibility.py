@@ -71,10 +71,15 @@ def admin_page(app, new_context, live_server, queue_entries):
     return open_page
 
 
+VIEWPORTS = [{"width": 1280, "height": 800}, PHONE]
+VIEWPORT_IDS = ["desktop", "phone"]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=VIEWPORT_IDS)
 def test_post_page_with_a_thread_and_a_pingback_has_no_axe_violations(
-    new_context, live_server, thread
+    new_context, live_server, thread, viewport
 ):
-    page = new_context(java_script_enabled=True).new_page()
+    page = new_context(java_script_enabled=True, viewport=viewport).new_page()
     page.goto(post_url(live_server))
     expect(page.locator(f"#comment-{thread['reply']}")).to_be_visible()
     expect(page.locator(f"#comment-{thread['pingback']}")).to_be_visible()
@@ -195,7 +200,7 @@ def test_dashboard_page_has_no_axe_violations(
 
 
 @pytest.mark.parametrize(("name", "path"), DASHBOARD_PAGES, ids=PAGE_IDS)
-def test_dashboard_page_fits_a_phone_390_px_wide_without_sideways_scrolling(
+def test_on_a_phone_390_px_wide_a_dashboard_page_neither_scrolls_sideways_nor_fails_axe(
     admin_page, new_context, live_server, queue_entries, name, path
 ):
     page = open_dashboard_page(
@@ -205,3 +210,4 @@ def test_dashboard_page_fits_a_phone_390_px_wide_without_sideways_scrolling(
 
     assert page.evaluate("window.innerWidth") == PHONE["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(page)

@@ -35,6 +35,7 @@ def log_in(page, live_server: str) -> None:
     page.get_by_label("Password").fill(MODERATOR_PASSWORD)
     page.get_by_role("button", name="Log in", exact=True).click()
     expect(page).to_have_url(QUEUE)
+    page.wait_for_load_state()  # the deferred dashboard.js has run: keys are listened to
 
 
 def row(page, entry_id: int):
