@@ -3,7 +3,6 @@
 import time
 import xmlrpc.client
 from datetime import timedelta
-from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -13,6 +12,7 @@ from moderation import db, jobs
 from moderation.models import Post, Status, utcnow
 from tests.helpers import entries, save_settings
 from tests.http.linkback.test_pingback import linking_page
+from tests.http.linkback.test_trackback import answer
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def webmention(live_server: str, source: str, target: str) -> str:
 
 def trackback(live_server: str, source: str, target: str) -> str:
     response = requests.post(target + "trackback", data={"url": source}, timeout=5)
-    error = ElementTree.fromstring(response.content).findtext("error")
+    error, _ = answer(response)
     return "ok" if error == "0" else f"error {error}, HTTP {response.status_code}"
 
 

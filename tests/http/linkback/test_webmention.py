@@ -347,8 +347,9 @@ def test_an_unchanged_resend_keeps_the_mention_approved(
     app, endpoint, target, source_server, approved_reply
 ):
     source, entry_id = approved_reply
-    send(endpoint, source, target)
+    response = send(endpoint, source, target)
     jobs.run_due_jobs(app)
+    assert status_of(response)["status"] == "verified"
     [entry] = entries(app)
     assert entry.status == Status.APPROVED
     assert anchor(entry_id) in page_of(target)
@@ -359,8 +360,10 @@ def test_a_photo_that_cannot_be_fetched_again_keeps_the_approved_one(
 ):
     source, entry_id = approved_reply
     source_server.page("/ana.png", "busy", status=503)
-    send(endpoint, source, target)
+    response = send(endpoint, source, target)
     jobs.run_due_jobs(app)
+    assert status_of(response)["status"] == "verified"
+    assert source_server.paths().count("/ana.png") == 2  # asked for again, in vain
     [entry] = entries(app)
     assert entry.status == Status.APPROVED
     assert photo_path(PNG) in page_of(target)
