@@ -75,16 +75,22 @@ ACTION_FIELDS = ("button", "action", "start", "end", "message")
 ACTION_IDS = [f"{action}-from-{start.value}" for _, action, start, _, _ in ACTIONS]
 
 
+def _tab_of_two(app, new_context, live_server, start, javascript: bool):
+    """Two entries in `start`, and a logged-in moderator's page on that tab."""
+    acted_on = add_comment(app, "The entry a moderator acts on.", start)
+    bystander = add_comment(app, "An entry nobody touches.", start)
+    create_moderator(app)
+    page = new_context(java_script_enabled=javascript).new_page()
+    log_in(page, live_server)
+    page.goto(f"{live_server}/moderation/?status={start.value}")
+    return page, acted_on, bystander
+
+
 @pytest.mark.parametrize(ACTION_FIELDS, ACTIONS, ids=ACTION_IDS)
 def test_without_javascript_each_button_posts_its_form_and_the_queue_says_what_it_did(
     app, new_context, live_server, post, button, action, start, end, message
 ):
-    acted_on = add_comment(app, "The entry a moderator acts on.", start)
-    bystander = add_comment(app, "An entry nobody touches.", start)
-    create_moderator(app)
-    page = new_context(java_script_enabled=False).new_page()
-    log_in(page, live_server)
-    page.goto(f"{live_server}/moderation/?status={start.value}")
+    page, acted_on, bystander = _tab_of_two(app, new_context, live_server, start, False)
 
     with page.expect_response(posted_to(f"/entries/{acted_on}/{action}")) as posted:
         row(page, acted_on).get_by_role("button", name=button, exact=True).click()
@@ -109,12 +115,7 @@ def test_without_javascript_each_button_posts_its_form_and_the_queue_says_what_i
 def test_with_javascript_each_button_updates_its_row_in_place_without_a_reload(
     app, new_context, live_server, post, button, action, start, end, message
 ):
-    acted_on = add_comment(app, "The entry a moderator acts on.", start)
-    bystander = add_comment(app, "An entry nobody touches.", start)
-    create_moderator(app)
-    page = new_context(java_script_enabled=True).new_page()
-    log_in(page, live_server)
-    page.goto(f"{live_server}/moderation/?status={start.value}")
+    page, acted_on, bystander = _tab_of_two(app, new_context, live_server, start, True)
     page.evaluate("window.marker = 1")
 
     with page.expect_response(posted_to(f"/entries/{acted_on}/{action}")) as posted:
