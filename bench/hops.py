@@ -24,8 +24,11 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 import moderation
-from moderation import create_app, db, jobs, services
-from moderation.models import Entry, Mention, Status
+from moderation import create_app
+from moderation.infra import db, jobs
+from moderation.infra.models import Entry, Mention
+from moderation.rules.statuses import Status
+from moderation.services import posts
 
 PACKAGE = str(Path(moderation.__file__).resolve().parent)
 
@@ -107,7 +110,7 @@ def main() -> None:
         with app.app_context():
             db.upgrade(db.engine())
             session = db.get_session()
-            services.create_post(session, "hops", "Hops")
+            posts.create_post(session, "hops", "Hops")
             session.commit()
         client = app.test_client()
         page = client.get("/posts/hops/")

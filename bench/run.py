@@ -42,10 +42,12 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from moderation import config, db, moderating, services
-from moderation.accounts import Actor
-from moderation.forms import form_stamp
-from moderation.models import Entry, Status
+from moderation.infra import config, db
+from moderation.infra.models import Entry
+from moderation.rules.statuses import Status
+from moderation.services import comments, moderating, posts
+from moderation.services.accounts import Actor
+from moderation.web.forms import form_stamp
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -142,9 +144,9 @@ TEXTS = (
 )
 
 
-def _submission(rng: random.Random, index: int, parent_id: int | None) -> services.Submission:
+def _submission(rng: random.Random, index: int, parent_id: int | None) -> comments.Submission:
     person = index % 150  # a few commenters write many comments, as on a real site
-    return services.Submission(
+    return comments.Submission(
         text=rng.choice(TEXTS) + f"\n\n(comment {index})",
         name=f"Reader {person}",
         email=f"reader{person}@example.com",
@@ -157,7 +159,7 @@ def _submission(rng: random.Random, index: int, parent_id: int | None) -> servic
 
 def seed_post(session, slug: str, count: int, rng: random.Random) -> None:
     """One post with `count` approved comments: 70% top level, 20% replies, 10% nested."""
-    post = services.create_post(
+    post = posts.create_post(
         session,
         slug,
         f"Benchmark post with {count:,} comments",
@@ -171,7 +173,7 @@ def seed_post(session, slug: str, count: int, rng: random.Random) -> None:
         ids = []
         for _ in range(size):
             parent_id = rng.choice(parents) if parents else None
-            stored = services.submit_comment(session, post.slug, _submission(rng, index, parent_id))
+            stored = comments.submit_comment(session, post.slug, _submission(rng, index, parent_id))
             ids.append(stored.id)
             index += 1
         # A reply needs an approved parent (§3), so approve each level before the next.
@@ -192,7 +194,7 @@ def seed(url: str) -> list[str]:
         lines = []
         with make_session() as session:
             for slug, _ in POSTS:
-                post = services.get_post(session, slug)
+                post = posts.get_post(session, slug)
                 rows = session.execute(
                     select(Entry.id, Entry.parent_id, Entry.status).where(Entry.post_id == post.id)
                 ).all()

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from moderation.models import Base
+from moderation.infra.models import Base
 
 target_metadata = Base.metadata
 
@@ -13,7 +13,7 @@ def _engine():
         return engine
     # Run as plain `alembic ...` from the repo root: use the app's configured database.
     from moderation import create_app
-    from moderation.db import make_engine
+    from moderation.infra.db import make_engine
 
     return make_engine(create_app().config["DATABASE_URL"])
 

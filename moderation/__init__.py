@@ -7,9 +7,9 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, dashboard, db, errors, jobs, public, ratelimit, security
-from .linkback import mentions
-from .linkback import views as linkback
+from moderation.infra import config, db, jobs, ratelimit
+from moderation.services.linkbacks import mentions
+from moderation.web import cli, dashboard, errors, linkback, public, security
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()

@@ -15,8 +15,11 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
-from moderation import accounts, create_app, db, jobs, public, services
-from moderation.models import Base
+from moderation import create_app
+from moderation.infra import db, jobs
+from moderation.infra.models import Base
+from moderation.services import accounts, posts
+from moderation.web import public
 from tests.forms import submit_form
 from tests.sources import source_server  # noqa: F401 (a fixture: sources for linkback tests)
 
@@ -132,7 +135,7 @@ def post(app):
     """An open post, created through the service."""
     with app.app_context():
         session = db.get_session()
-        created = services.create_post(session, "a-post", "A Post", "<p>The article.</p>")
+        created = posts.create_post(session, "a-post", "A Post", "<p>The article.</p>")
         session.commit()
         return created
 
@@ -141,7 +144,7 @@ def post(app):
 def other_post(app):
     with app.app_context():
         session = db.get_session()
-        created = services.create_post(session, "another-post", "Another Post")
+        created = posts.create_post(session, "another-post", "Another Post")
         session.commit()
         return created
 

@@ -6,10 +6,13 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from moderation import db, discussion, moderating, public, services
-from moderation.accounts import Actor
-from moderation.models import Entry, EntryType, Status, utcnow
-from moderation.moderating import Action
+from moderation.infra import db
+from moderation.infra.models import Entry, utcnow
+from moderation.rules.statuses import EntryType, Status
+from moderation.services import comments, discussion, moderating
+from moderation.services.accounts import Actor
+from moderation.services.moderating import Action
+from moderation.web import public
 from tests.forms import Form, page_form, send
 
 COMMENT = {
@@ -99,7 +102,7 @@ def add_comment(app, text: str, status: Status = Status.PENDING, slug: str = "a-
     }
     with app.app_context():
         session = db.get_session()
-        entry_id = services.submit_comment(session, slug, services.Submission(**values)).id
+        entry_id = comments.submit_comment(session, slug, comments.Submission(**values)).id
         if status != Status.PENDING:
             moderating.moderate(session, TEST_ACTOR, [entry_id], ACTION_FOR[status])
         session.commit()

@@ -9,9 +9,12 @@ from sqlalchemy import bindparam, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from .. import discussion, policy, sanitize, threads
-from ..domain_errors import Closed, Duplicate, Flooding, Refused
-from ..models import USER_AGENT_MAX_CHARS, Entry, EntryType, Post, Status, utcnow
+from moderation.infra.models import Entry, Post, utcnow
+from moderation.rules import policy, sanitize
+from moderation.rules.errors import Closed, Duplicate, Flooding, Refused
+from moderation.rules.limits import USER_AGENT_MAX_CHARS
+from moderation.rules.statuses import EntryType, Status
+from moderation.services import discussion, threads
 
 
 @dataclass(frozen=True)

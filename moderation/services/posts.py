@@ -9,17 +9,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from .. import sanitize
-from ..domain_errors import NO_POST, NotFound, Refused
-from ..models import (
-    SLUG_MAX_CHARS,
-    TITLE_MAX_CHARS,
-    URL_MAX_CHARS,
-    Entry,
-    EntryType,
-    Post,
-    Status,
-)
+from moderation.infra.models import Entry, Post
+from moderation.rules import sanitize
+from moderation.rules.errors import NO_POST, NotFound, Refused
+from moderation.rules.limits import SLUG_MAX_CHARS, TITLE_MAX_CHARS, URL_MAX_CHARS
+from moderation.rules.statuses import EntryType, Status
+from moderation.services.accounts import Actor, record
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -102,3 +97,53 @@ def post_slugs(session: Session, post_ids: Collection[int]) -> dict[int, str]:
     if not post_ids:
         return {}
     return dict(session.execute(select(Post.id, Post.slug).where(Post.id.in_(post_ids))).all())
+
+
+@dataclass(frozen=True)
+class PostRow:
+    id: int
+    slug: str
+    title: str
+    comments_open: bool
+    pings_open: bool
+    pending: int
+    approved: int
+
+
+def post_rows(session: Session) -> list[PostRow]:
+    """Every post with its pending and approved counts: one query."""
+    pending = func.count().filter(Entry.status == Status.PENDING)
+    approved = func.count().filter(Entry.status == Status.APPROVED)
+    rows = session.execute(
+        select(
+            Post.id,
+            Post.slug,
+            Post.title,
+            Post.comments_open,
+            Post.pings_open,
+            pending,
+            approved,
+        )
+        .outerjoin(Entry, Entry.post_id == Post.id)
+        .group_by(Post.id)
+        .order_by(Post.created.desc(), Post.id.desc())
+    ).all()
+    return [PostRow(*row) for row in rows]
+
+
+def set_post_open(
+    session: Session, actor: Actor, post_id: int, comments_open: bool, pings_open: bool
+) -> Post:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound("There is no such post.")
+    post.comments_open, post.pings_open = comments_open, pings_open
+    record(
+        session,
+        actor,
+        "post-settings",
+        (),
+        f"{post.slug}: comments {'open' if comments_open else 'closed'}, "
+        f"pings {'open' if pings_open else 'closed'}",
+    )
+    return post

@@ -6,8 +6,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from moderation import db, services, threads
-from moderation.models import EntryType, Status
+from moderation.infra import db
+from moderation.rules.statuses import EntryType, Status
+from moderation.services import threads
+from moderation.services.linkbacks import recording
 from tests.browser.axe import assert_accessible
 from tests.browser.test_comment_form import post_url
 from tests.browser.test_dashboard import log_in
@@ -24,7 +26,7 @@ def add_pingback(app, post, title: str, source: str) -> int:
     """An approved pingback, recorded as the receiver records a verified one."""
     with app.app_context():
         session = db.get_session()
-        entry = services.record_linkback(
+        entry = recording.record_linkback(
             session, post, EntryType.PINGBACK, source, title, f"[…] {title} linked here […]"
         )
         session.commit()

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from moderation.models import Status
+from moderation.rules.statuses import Status
 from tests.browser.test_comment_form import (
     CSP_VIOLATION,
     fill_form,

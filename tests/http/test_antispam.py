@@ -15,8 +15,9 @@ import redis
 import requests
 from sqlalchemy import update
 
-from moderation import db
-from moderation.models import Entry, Status
+from moderation.infra import db
+from moderation.infra.models import Entry
+from moderation.rules.statuses import Status
 from tests.conftest import REDIS_URL, create_moderator, log_in
 from tests.helpers import add_comment, entries, reader, submit, time_passes
 

@@ -5,8 +5,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from moderation import db, services
-from moderation.models import AuditEvent, Status
+from moderation.infra import db
+from moderation.infra.models import AuditEvent
+from moderation.rules.statuses import Status
+from moderation.services import posts
 from tests.helpers import add_comment, entries, reader, submit
 
 JSON_KEYS = {
@@ -90,7 +92,7 @@ def test_posts_create_registers_an_external_post(runner, app):
     assert result.exit_code == 0
     assert result.output.strip() == url
     with app.app_context():
-        assert services.get_post(db.get_session(), "ext").url == url
+        assert posts.get_post(db.get_session(), "ext").url == url
 
 
 @pytest.mark.parametrize(

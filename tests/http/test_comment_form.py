@@ -2,7 +2,8 @@
 
 import pytest
 
-from moderation import db, services
+from moderation.infra import db
+from moderation.services import posts
 from tests.forms import send
 from tests.helpers import COMMENT, add_approved_comment, comment_form, entries, submit
 
@@ -199,7 +200,7 @@ def test_comment_on_a_closed_post_gets_403_with_a_message(client, app, post, clo
     form = comment_form(client)  # opened before comments closed
     with app.app_context():
         session = db.get_session()
-        services.get_post(session, "a-post").comments_open = False
+        posts.get_post(session, "a-post").comments_open = False
         session.commit()
     clock.advance(30)
     response = send(client, form, **COMMENT)

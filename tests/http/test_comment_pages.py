@@ -6,9 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from moderation import db, discussion, services, threads
-from moderation.models import Post, Status, utcnow
-from moderation.public import page_links
+from moderation.infra import db
+from moderation.infra.models import Post, utcnow
+from moderation.rules import errors
+from moderation.rules.statuses import Status
+from moderation.services import comments, discussion, posts, threads
+from moderation.web.public import page_links
 from tests.helpers import (
     add_approved_comment,
     add_comment,
@@ -205,7 +208,7 @@ def test_the_permalink_of_an_entry_shown_nowhere_is_its_posts_first_page(app, po
 
 
 def test_the_permalink_of_an_unknown_entry_is_not_found(app, post):
-    with app.app_context(), pytest.raises(services.NotFound):
+    with app.app_context(), pytest.raises(errors.NotFound):
         threads.permalink_path(db.get_session(), 999999)
 
 
@@ -267,12 +270,12 @@ def _aged_post(app, slug: str, days: int) -> None:
     """A post with an approved comment, then made `days` old."""
     with app.app_context():
         session = db.get_session()
-        services.create_post(session, slug, f"Aged {days} days")
+        posts.create_post(session, slug, f"Aged {days} days")
         session.commit()
     add_comment(app, "Said before the close", Status.APPROVED, slug)
     with app.app_context():
         session = db.get_session()
-        services.get_post(session, slug).created = utcnow() - timedelta(days=days)
+        posts.get_post(session, slug).created = utcnow() - timedelta(days=days)
         session.commit()
 
 
@@ -300,4 +303,4 @@ def test_comments_open_combines_the_posts_flag_and_its_age(flag, close_after_day
     now = utcnow()
     post = Post(slug="p", title="P", comments_open=flag, created=now - timedelta(days=age_days))
     settings = discussion.Settings(close_after_days=close_after_days)
-    assert services.comments_open(post, settings, now) is open_
+    assert comments.comments_open(post, settings, now) is open_

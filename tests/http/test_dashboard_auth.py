@@ -7,9 +7,10 @@ import pytest
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select, update
 
-from moderation import accounts, db
-from moderation.dashboard import TOO_MANY_LOGINS, WRONG_LOGIN
-from moderation.models import AuditEvent, Login, utcnow
+from moderation.infra import db
+from moderation.infra.models import AuditEvent, Login, utcnow
+from moderation.services import accounts
+from moderation.web.dashboard.sign_in import TOO_MANY_LOGINS, WRONG_LOGIN
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
 from tests.forms import page_form, send, submit_form
 from tests.helpers import csrf_token, token_in

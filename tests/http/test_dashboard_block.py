@@ -10,9 +10,13 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from moderation import db, discussion, policy, services
-from moderation.accounts import Actor
-from moderation.models import AuditEvent, Entry, EntryType, Status
+from moderation.infra import db
+from moderation.infra.models import AuditEvent, Entry
+from moderation.rules import policy
+from moderation.rules.statuses import EntryType, Status
+from moderation.services import discussion, posts
+from moderation.services.accounts import Actor
+from moderation.services.linkbacks import recording
 from tests.forms import page_form, send, submit_form
 from tests.helpers import add_comment, csrf_token
 
@@ -188,9 +192,9 @@ def test_blocking_an_entry_already_in_spam_adds_the_values_and_moves_nothing(mod
 def test_a_linkback_offers_its_ip_and_its_source_host_and_blocks_them(moderator, app, post):
     with app.app_context():
         session = db.get_session()
-        linkback = services.record_linkback(
+        linkback = recording.record_linkback(
             session,
-            services.get_post(session, "a-post"),
+            posts.get_post(session, "a-post"),
             EntryType.PINGBACK,
             "https://link-farm.example/post/1",
             "A Link Farm",

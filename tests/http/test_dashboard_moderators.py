@@ -5,8 +5,8 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from moderation import db
-from moderation.models import AuditEvent
+from moderation.infra import db
+from moderation.infra.models import AuditEvent
 from tests.conftest import MODERATOR_PASSWORD, create_moderator, log_in
 from tests.forms import page_form, send, submit_form
 from tests.helpers import csrf_token

@@ -5,8 +5,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from moderation import db, services
-from moderation.models import EntryType, Status
+from moderation.infra import db
+from moderation.rules.statuses import EntryType, Status
+from moderation.services import posts
+from moderation.services.linkbacks import recording
 from tests.helpers import add_comment, seed_many
 
 ROW = re.compile(r'<li class="row status-\w+" id="entry-(\d+)"')
@@ -15,8 +17,8 @@ ROW = re.compile(r'<li class="row status-\w+" id="entry-(\d+)"')
 def _linkback(app, entry_type: EntryType, source_url: str, excerpt: str) -> int:
     with app.app_context():
         session = db.get_session()
-        post = services.get_post(session, "a-post")
-        entry = services.record_linkback(
+        post = posts.get_post(session, "a-post")
+        entry = recording.record_linkback(
             session, post, entry_type, source_url, "A Linking Blog", excerpt, "203.0.113.5"
         )
         session.commit()

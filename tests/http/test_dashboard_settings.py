@@ -7,8 +7,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from moderation import db, discussion, policy
-from moderation.models import AuditEvent, DiscussionSettings, Entry, Status
+from moderation.infra import db
+from moderation.infra.models import AuditEvent, DiscussionSettings, Entry
+from moderation.rules import policy
+from moderation.rules.statuses import Status
+from moderation.services import discussion
 from tests.conftest import create_moderator, log_in
 from tests.forms import page_form, send, submit_form
 from tests.helpers import add_comment, csrf_token, seed_many

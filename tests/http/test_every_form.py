@@ -14,8 +14,10 @@ import pytest
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
-from moderation import db, services
-from moderation.models import EntryType, Status
+from moderation.infra import db
+from moderation.rules.statuses import EntryType, Status
+from moderation.services import posts
+from moderation.services.linkbacks import recording
 from tests.conftest import MODERATOR_PASSWORD, create_moderator, log_in
 from tests.forms import parse_forms, referrer, send
 from tests.helpers import add_comment
@@ -44,9 +46,9 @@ def _seed(app, post) -> None:
         add_comment(app, f"Words number {number}.", status, email=f"{status}@example.net")
     with app.app_context():
         session = db.get_session()
-        services.record_linkback(
+        recording.record_linkback(
             session,
-            services.get_post(session, post.slug),
+            posts.get_post(session, post.slug),
             EntryType.PINGBACK,
             "https://elsewhere.example/a-post-about-it",
             "Some Other Blog's Title",

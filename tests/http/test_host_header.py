@@ -11,8 +11,8 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import func, select
 
-from moderation import db
-from moderation.models import Entry, Job, Mention
+from moderation.infra import db
+from moderation.infra.models import Entry, Job, Mention
 
 SPOOFED = "http://attacker.example"
 SPOOFED_POST = f"{SPOOFED}/posts/a-post/"

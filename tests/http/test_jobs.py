@@ -14,8 +14,9 @@ import redis
 from rq import Queue
 from sqlalchemy import select
 
-from moderation import csrf, db, jobs
-from moderation.models import Job, JobState, utcnow
+from moderation import csrf
+from moderation.infra import db, jobs
+from moderation.infra.models import Job, JobState, utcnow
 from tests.conftest import REDIS_URL
 
 FAST = {"JOB_POLL_SECONDS": 0.01}  # idle pool threads look again at once

@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
-from moderation import db
-from moderation.models import Moderator
+from moderation.infra import db
+from moderation.infra.models import Moderator
 from tests.conftest import MODERATOR_PASSWORD, create_moderator
 from tests.forms import submit_form
 

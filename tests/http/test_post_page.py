@@ -5,8 +5,11 @@ import time
 
 import pytest
 
-from moderation import accounts, cookies, db, moderating, services
-from moderation.models import EntryType, Status
+from moderation.infra import db
+from moderation.rules.statuses import EntryType, Status
+from moderation.services import accounts, comments, moderating
+from moderation.services.linkbacks import recording
+from moderation.web import cookies
 from tests.conftest import create_moderator
 from tests.helpers import (
     TEST_ACTOR,
@@ -72,7 +75,7 @@ def test_thoughts_heading_counts_approved_comments_and_linkbacks(
     with app.app_context():
         session = db.get_session()
         ids = [
-            services.record_linkback(
+            recording.record_linkback(
                 session, post, EntryType.PINGBACK, f"https://blog.example/{n}", "Blog", "[…]"
             ).id
             for n in range(linkbacks)
@@ -87,7 +90,7 @@ def test_thoughts_heading_counts_approved_comments_and_linkbacks(
 def test_linkback_is_shown_as_pingback_with_its_title_and_excerpt(client, app, post):
     with app.app_context():
         session = db.get_session()
-        entry = services.record_linkback(
+        entry = recording.record_linkback(
             session,
             post,
             EntryType.PINGBACK,
@@ -238,10 +241,10 @@ def test_post_page_with_500_comments_takes_at_most_3_queries(app, post, count_qu
     with app.app_context():
         session = db.get_session()
         first = [
-            services.submit_comment(
+            comments.submit_comment(
                 session,
                 post.slug,
-                services.Submission(
+                comments.Submission(
                     f"Comment {n}", f"Author {n}", f"a{n}@example.org", "", None, "", ""
                 ),
             ).id

@@ -9,8 +9,9 @@ from urllib.parse import quote
 
 import pytest
 
-from moderation import db, moderating
-from moderation.moderating import Action
+from moderation.infra import db
+from moderation.services import moderating
+from moderation.services.moderating import Action
 from tests.helpers import COMMENT, TEST_ACTOR, approve, entries, reader, submit
 
 EMAILS = ["First.Person@Example.org", "second@example.net", "third+tag@example.com"]

@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from moderation import db, moderating, services, threads
-from moderation.models import Status
-from moderation.services import comments
+from moderation.infra import db
+from moderation.rules import errors
+from moderation.rules.statuses import Status
+from moderation.services import comments, moderating, threads
 from tests.forms import page_form, send
 from tests.helpers import (
     TEST_ACTOR,
@@ -92,7 +93,7 @@ def test_the_service_refuses_a_reply_past_the_depth_it_is_given(app, post, threa
     with app.app_context():
         session = db.get_session()
         if refused:
-            with pytest.raises(services.Refused, match=f"at most {thread_depth} deep") as error:
+            with pytest.raises(errors.Refused, match=f"at most {thread_depth} deep") as error:
                 comments._check_parent(session, "a-post", deepest, thread_depth)
             assert error.value.field == "parent"
         else:

@@ -5,7 +5,7 @@ import xmlrpc.client
 
 import pytest
 
-from moderation.linkback.views import MAX_BODY_BYTES
+from moderation.web.linkback import MAX_BODY_BYTES
 from tests.unit.test_xmlrpc import BILLION_LAUGHS, EXTERNAL_ENTITY
 
 

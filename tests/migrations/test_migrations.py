@@ -7,8 +7,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import sessionmaker
 
-from moderation import db, services
-from moderation.models import Base, utcnow
+from moderation.infra import db
+from moderation.infra.models import Base, utcnow
+from moderation.rules import errors
+from moderation.services import comments
 
 
 def _differences(engine) -> list:
@@ -69,8 +71,8 @@ def test_comments_stored_before_fingerprints_are_still_found_as_duplicates(empty
         assert prints[0][0] is not None and prints[1][0] is None and prints[2][0] is not None
         make_session = sessionmaker(engine)
         for said in ("Said twice.", "Déjà dit, une fois."):
-            submission = services.Submission(said, "Ada", "ada@example.net", "", None, "", "")
-            with make_session() as session, pytest.raises(services.Duplicate):
-                services.submit_comment(session, "a-post", submission)
+            submission = comments.Submission(said, "Ada", "ada@example.net", "", None, "", "")
+            with make_session() as session, pytest.raises(errors.Duplicate):
+                comments.submit_comment(session, "a-post", submission)
     finally:
         engine.dispose()

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from moderation.services import Submission, comment_fingerprint
+from moderation.services.comments import Submission, comment_fingerprint
 
 SAID = Submission("Nice bridge.", "Ada", "ada@example.net", "", None, "192.0.2.1", "ua")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from moderation import config
-from moderation.config import ConfigError, from_environment, instance_secret, resolve
+from moderation.infra import config
+from moderation.infra.config import ConfigError, from_environment, instance_secret, resolve
 
 SPEC_KEYS = [
     "DATABASE_URL",

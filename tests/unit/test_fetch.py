@@ -21,8 +21,8 @@ from functools import cache
 
 import pytest
 
-from moderation import fetch
-from moderation.fetch import FetchError, Limits, Page
+from moderation.infra import fetch
+from moderation.infra.fetch import FetchError, Limits, Page
 from tests.sources import SourceServer
 
 MiB = 1024 * 1024

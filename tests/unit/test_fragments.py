@@ -2,7 +2,7 @@
 
 from markupsafe import Markup
 
-from moderation.fragments import FragmentCache, RenderedThread
+from moderation.infra.fragments import FragmentCache, RenderedThread
 
 
 def _thread(size: int) -> RenderedThread:

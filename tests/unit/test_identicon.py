@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from moderation.identicon import avatar_name, svg
+from moderation.rules.identicon import avatar_name, svg
 
 KEY = b"site secret one"
 OTHER_KEY = b"site secret two"

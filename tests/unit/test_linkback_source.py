@@ -2,7 +2,7 @@
 
 import pytest
 
-from moderation.linkback import source
+from moderation.rules import source_page as source
 
 PAGE = "http://blog.example/2026/11/entry.html"
 TARGET = "http://news.example/posts/a-post/"

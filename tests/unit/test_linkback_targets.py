@@ -2,7 +2,7 @@
 
 import pytest
 
-from moderation.linkback.targets import Site, is_web_url, resource_key
+from moderation.rules.urls import Site, is_web_url, resource_key
 
 SITE = Site("https://news.example")
 

@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from moderation.linkback import microformats
-from moderation.models import COMMENT_MAX_BYTES, MentionKind
+from moderation.rules import microformats
+from moderation.rules.limits import COMMENT_MAX_BYTES
+from moderation.rules.statuses import MentionKind
 
 PAGE = "https://blog.example/2026/11/reply.html"
 TARGET = "https://news.example/posts/a-post/"

@@ -4,8 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from moderation.models import Status
-from moderation.policy import (
+from moderation.rules.policy import (
     Decision,
     Facts,
     Rule,
@@ -15,6 +14,7 @@ from moderation.policy import (
     decide,
     word_list,
 )
+from moderation.rules.statuses import Status
 
 # A reader's comment that no rule objects to; each test changes only what it is about.
 PLAIN = Facts(

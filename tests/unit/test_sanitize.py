@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from moderation.sanitize import article_html, comment_html, paragraphs
+from moderation.rules.sanitize import article_html, comment_html, paragraphs
 
 LINK_REL = "nofollow ugc noopener noreferrer"
 

@@ -5,7 +5,7 @@ from xml.etree.ElementTree import fromstring
 
 import pytest
 
-from moderation.linkback import trackback
+from moderation.rules import trackback
 
 FORM = "application/x-www-form-urlencoded"
 SOURCE = "https://blog.example/2026/11/entry.html"

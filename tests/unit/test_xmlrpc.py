@@ -5,7 +5,7 @@ import xmlrpc.client
 
 import pytest
 
-from moderation.linkback import xmlrpc as rpc
+from moderation.rules import xmlrpc as rpc
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [

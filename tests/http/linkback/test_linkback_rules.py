@@ -8,8 +8,9 @@ import pytest
 import requests
 from sqlalchemy import update
 
-from moderation import db, jobs
-from moderation.models import Post, Status, utcnow
+from moderation.infra import db, jobs
+from moderation.infra.models import Post, utcnow
+from moderation.rules.statuses import Status
 from tests.helpers import entries, save_settings
 from tests.http.linkback.test_pingback import linking_page
 from tests.http.linkback.test_trackback import answer

@@ -5,8 +5,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from moderation import db, jobs
-from moderation.models import Photo
+from moderation.infra import db, jobs
+from moderation.infra.models import Photo
 from tests.forms import submit_form
 from tests.helpers import entries
 from tests.http.linkback.dashboard import act

@@ -15,7 +15,7 @@ import xmlrpc.client
 import pytest
 import requests
 
-from moderation.models import EntryType, Status
+from moderation.rules.statuses import EntryType, Status
 from tests.helpers import approve, entries
 from tests.http.linkback.dashboard import act, close_pings
 

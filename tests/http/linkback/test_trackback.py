@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from moderation import jobs, services
-from moderation.models import EntryType, Status
+from moderation.infra import jobs
+from moderation.rules.statuses import EntryType, Status
+from moderation.services.linkbacks import recording
 from tests.helpers import approve, entries
 from tests.http.linkback.dashboard import act, close_pings
 
@@ -68,7 +69,7 @@ def test_a_trackback_is_queued_verified_and_shown_once_approved(
     assert "A Reply Post" not in requests.get(target, timeout=5).text
     jobs.run_due_jobs(app)
     [entry] = entries(app)
-    assert (entry.status, entry.reason) == (Status.PENDING, services.HELD_FOR_MODERATOR)
+    assert (entry.status, entry.reason) == (Status.PENDING, recording.HELD_FOR_MODERATOR)
     approve(app, entry.id)
     page = requests.get(target, timeout=5).text
     assert f'Trackback: <a href="{source}" rel="nofollow ugc">A Reply Post</a>' in page

@@ -14,8 +14,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from moderation import db, jobs
-from moderation.models import EntryType, Mention, MentionKind, Status
+from moderation.infra import db, jobs
+from moderation.infra.models import Mention
+from moderation.rules.statuses import EntryType, MentionKind, Status
 from tests.conftest import REDIS_URL
 from tests.helpers import approve, entries, save_settings
 from tests.http.linkback.dashboard import act, close_pings, queue_row

@@ -1,0 +1,281 @@
+"""The schema: posts, the one queue of entries (comments and linkbacks), the linkback
+requests waiting to be verified, and the durable job queue that verifies them."""
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from moderation.rules.limits import (
+    EMAIL_MAX_BYTES,
+    NAME_MAX_BYTES,
+    SLUG_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    URL_MAX_CHARS,
+    USER_AGENT_MAX_CHARS,
+    USERNAME_MAX_CHARS,
+    WEBSITE_MAX_BYTES,
+)
+from moderation.rules.statuses import EntryType, MentionKind, MentionState, Status
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+def _string_enum(enum_class: type[enum.StrEnum], name: str, constraint: bool = True) -> Enum:
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=constraint,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX_CHARS), unique=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX_CHARS))
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    # Set for a post hosted elsewhere: its public page, which linkbacks may target.
+    url: Mapped[str | None] = mapped_column(String(URL_MAX_CHARS), unique=True)
+    comments_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    pings_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Entry(Base):
+    """One item of the moderation queue: a comment or a linkback."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        # The post page: approved entries of one post, oldest first.
+        Index("ix_entries_post_status_created", "post_id", "status", "created"),
+        # The queue: one status, newest first.
+        Index("ix_entries_status_created", "status", "created"),
+        # One linkback per source, type and post (§3: a repeat is fault 48 or an update).
+        Index("uq_entries_post_type_source", "post_id", "type", "source_url", unique=True),
+        # The flood rule and the known-author rule: recent entries by IP, by email.
+        Index("ix_entries_ip_created", "ip_address", "created"),
+        Index("ix_entries_email_created", "email", "created"),
+        # A comment said twice (§6: a duplicate is refused): one row per fingerprint.
+        Index("uq_entries_fingerprint", "fingerprint", unique=True),
+        # A photo is served while an approved entry holds it, and deleted once none does.
+        Index("ix_entries_author_photo", "author_photo"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="SET NULL"), index=True
+    )
+    type: Mapped[EntryType] = mapped_column(_string_enum(EntryType, "entry_type"))
+    status: Mapped[Status] = mapped_column(_string_enum(Status, "entry_status"))
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    # The rule that chose the status (policy.Rule), for the dashboard's filter; "" for
+    # entries that predate the rules.
+    rule: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    author: Mapped[str] = mapped_column(String(NAME_MAX_BYTES))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_BYTES), default="")
+    website: Mapped[str] = mapped_column(String(WEBSITE_MAX_BYTES), default="")
+    body: Mapped[str] = mapped_column(Text)  # as typed
+    body_html: Mapped[str] = mapped_column(Text)  # sanitised once, the only value shown |safe
+    # Set on a reply written by a moderator from the dashboard.
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL", name="fk_entries_moderator_id_moderators")
+    )
+    source_url: Mapped[str | None] = mapped_column(String(URL_MAX_CHARS))
+    source_title: Mapped[str | None] = mapped_column(String(255))
+    # Webmentions marked up with h-entry: what kind, the author's photo (a Photo's key),
+    # and when the source says it was published.
+    mention_kind: Mapped[MentionKind | None] = mapped_column(
+        _string_enum(MentionKind, "mention_kind", constraint=False)
+    )
+    author_photo: Mapped[str | None] = mapped_column(String(64))
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(USER_AGENT_MAX_CHARS), default="")
+    # A reader's comment: a digest of its post, parent, name, email and text as sent
+    # (comments.comment_fingerprint). A moderator's edit leaves it as it was; other
+    # entries have none.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Moderator(Base):
+    """A dashboard account. The Flask-Login protocol is spelled out here, without Flask."""
+
+    __tablename__ = "moderators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX_CHARS), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    is_authenticated = True
+    is_anonymous = False
+    login_token = None  # not stored: the token (str) of the login this object serves
+
+    @property
+    def is_active(self) -> bool:
+        return not self.disabled
+
+    def get_id(self) -> str:
+        """What the session cookie carries: the account and its login's token."""
+        if self.login_token is None:
+            raise ValueError("No login was opened for this moderator (accounts.open_login).")
+        return f"{self.id}:{self.login_token}"
+
+
+class Login(Base):
+    """One login of a moderator, alive until its logout: the cookie holds the token, the
+    table only its digest. A password change or disabling the account ends them all."""
+
+    __tablename__ = "logins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    moderator_id: Mapped[int] = mapped_column(
+        ForeignKey("moderators.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """One line of the audit log: who did what to which entries, when, from where."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_created", "created"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL"), index=True
+    )
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX_CHARS))
+    action: Mapped[str] = mapped_column(String(40))
+    entry_ids: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Mention(Base):
+    """A webmention or trackback as received: answered at once, verified later by a job."""
+
+    __tablename__ = "mentions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # the status URL's id
+    type: Mapped[EntryType] = mapped_column(_string_enum(EntryType, "mention_type"))
+    state: Mapped[MentionState] = mapped_column(_string_enum(MentionState, "mention_state"))
+    reason: Mapped[str] = mapped_column(String(255), default="")  # shown to the sender
+    source: Mapped[str] = mapped_column(String(URL_MAX_CHARS))
+    target: Mapped[str] = mapped_column(String(URL_MAX_CHARS))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="SET NULL"), index=True
+    )
+    # What a trackback sends along; empty for webmentions.
+    title: Mapped[str] = mapped_column(String(255), default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    blog_name: Mapped[str] = mapped_column(String(255), default="")
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(USER_AGENT_MAX_CHARS), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Photo(Base):
+    """An author photo fetched once and served from here: readers never load third parties."""
+
+    __tablename__ = "photos"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the bytes
+    media_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Job(Base):
+    """One unit of background work, written before the request that asked for it answers."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_run_after", "state", "run_after"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(Integer)  # e.g. the Mention to verify
+    state: Mapped[JobState] = mapped_column(_string_enum(JobState, "job_state"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # while running
+    error: Mapped[str] = mapped_column(String(500), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DiscussionSettings(Base):
+    """The Discussion settings (one row, id 1; absent until first saved: defaults apply)."""
+
+    __tablename__ = "discussion_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hold_all: Mapped[bool] = mapped_column(Boolean, default=True)
+    trust_known_authors: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_links: Mapped[int] = mapped_column(Integer, default=2)
+    moderation_words: Mapped[str] = mapped_column(Text, default="")
+    disallowed_words: Mapped[str] = mapped_column(Text, default="")
+    close_after_days: Mapped[int] = mapped_column(Integer, default=0)  # 0: never
+    thread_depth: Mapped[int] = mapped_column(Integer, default=5)
+    comments_per_page: Mapped[int] = mapped_column(Integer, default=50)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,110 @@
+"""Pingbacks, webmentions and trackbacks, once verified: judged and queued."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from moderation.infra.models import Entry, Mention, Post, utcnow
+from moderation.rules import policy, sanitize
+from moderation.rules.limits import USER_AGENT_MAX_CHARS, WEBSITE_MAX_BYTES
+from moderation.rules.statuses import EntryType, Status
+from moderation.services import discussion
+
+HELD_FOR_MODERATOR = "held for a moderator"
+
+
+def judge_linkback(
+    rules: policy.Rules, text: str, title: str, source: str, ip_address: str, user_agent: str
+) -> policy.Decision:
+    """The Discussion rules applied to a linkback as to a comment (§6): its title is the
+    name, its source the website; it has no email and no form."""
+    facts = policy.Facts(
+        text=text,
+        name=title,
+        email="",
+        website=source,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+    return policy.decide(facts, rules)
+
+
+def pings_open(post: Post, settings: discussion.Settings, now: datetime) -> bool:
+    """The post takes pingbacks, webmentions and trackbacks (its flag, and its age)."""
+    return post.pings_open and not discussion.closed_by_age(post, settings, now)
+
+
+def linkback_flooding(
+    session: Session, post: Post, source: str, ip_address: str, seconds: int
+) -> bool:
+    """A linkback to this post from this caller's IP, but from another source, in the last
+    `seconds` (§6: the flood rule for linkbacks; 0 turns it off).
+
+    Keyed on the caller and the post: a blog pings every post it links to back to back,
+    and WordPress never sends again a ping refused with a fault other than 48. The same
+    source again is a repeat or an update, which have rules of their own.
+    """
+    if not seconds:
+        return False
+    since = utcnow() - timedelta(seconds=seconds)
+    entry = select(Entry.id).where(
+        Entry.post_id == post.id,
+        Entry.type != EntryType.COMMENT,
+        Entry.ip_address == ip_address,
+        Entry.source_url != source,
+        Entry.created > since,
+    )
+    mention = select(Mention.id).where(
+        Mention.post_id == post.id,
+        Mention.ip_address == ip_address,
+        Mention.source != source,
+        Mention.created > since,
+    )
+    return session.scalar(select(entry.exists() | mention.exists())) or False
+
+
+def fitting_website(url: str) -> str:
+    """A linkback's link for the website field, or "" when longer than the field holds
+    (pages then link to its source_url, which holds up to 2,000 bytes)."""
+    return url if len(url.encode()) <= WEBSITE_MAX_BYTES else ""
+
+
+def record_linkback(
+    session: Session,
+    post: Post,
+    entry_type: EntryType,
+    source_url: str,
+    source_title: str,
+    excerpt: str,
+    ip_address: str = "",
+    user_agent: str = "",
+    *,
+    decision: policy.Decision | None = None,
+    website: str | None = None,
+    **mention_fields,
+) -> Entry:
+    """Queue a verified linkback: shown as "Pingback: <title>" with its excerpt once approved.
+
+    `website` is where the author's name links (a webmention's h-card URL); the source URL
+    by default. `mention_fields` are a webmention's mention_kind, author_photo, published.
+    """
+    entry = Entry(
+        post_id=post.id,
+        type=entry_type,
+        status=decision.status if decision else Status.PENDING,
+        rule=decision.rule.value if decision else "",
+        reason=decision.reason[:255] if decision else HELD_FOR_MODERATOR,
+        author=source_title,
+        website=fitting_website(source_url if website is None else website),
+        body=excerpt,
+        body_html=sanitize.comment_html(excerpt),
+        source_url=source_url,
+        source_title=source_title,
+        ip_address=ip_address,
+        user_agent=user_agent[:USER_AGENT_MAX_CHARS],
+        **mention_fields,
+    )
+    session.add(entry)
+    session.flush()
+    return entry

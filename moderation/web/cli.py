@@ -1,0 +1,207 @@
+"""Command line: `flask --app wsgi ...` (SPEC §2)."""
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from moderation.infra import db, jobs
+from moderation.rules import errors
+from moderation.rules.limits import MAX_ID
+from moderation.rules.statuses import EntryType, Status
+from moderation.services import accounts, demo, moderating, posts
+
+db_cli = AppGroup("db", help="Manage the database schema.")
+posts_cli = AppGroup("posts", help="Manage posts.")
+comments_cli = AppGroup("comments", help="Read and moderate the queue.")
+moderators_cli = AppGroup("moderators", help="Manage dashboard accounts.")
+
+CLI = accounts.Actor(None, "cli", "")  # who the audit log names for the command line
+STATUS = click.Choice([status.value for status in Status])
+TYPE = click.Choice([entry_type.value for entry_type in EntryType])
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    before, after = db.upgrade(db.engine())
+    if before is None:
+        click.echo(f"Created the schema (revision {after}).")
+    elif before != after:
+        click.echo(f"Migrated the schema from revision {before} to {after}.")
+    else:
+        click.echo(f"The schema is already up to date (revision {after}).")
+
+
+@click.command("demo")
+@with_appcontext
+def load_demo() -> None:
+    """Load the demo post, with an approved pingback and two approved comments."""
+    session = db.get_session()
+    if demo.loaded(session):
+        click.echo(f"Demo post already loaded: {permalink(demo.SLUG)}")
+        return
+    post = demo.load(session)
+    session.commit()
+    click.echo(f"Demo post loaded: {permalink(post.slug)}")
+
+
+@posts_cli.command("create")
+@click.option("--slug", required=True, help="The address: /posts/SLUG/")
+@click.option("--title", required=True)
+@click.option("--url", help="Register a post hosted elsewhere, at this address.")
+@click.option("--body-file", type=click.File("r", encoding="utf-8"), help="The post's HTML.")
+def create_post(slug: str, title: str, url: str | None, body_file) -> None:
+    """Create a post and print its permalink."""
+    session = db.get_session()
+    body = body_file.read() if body_file else ""
+    try:
+        post = posts.create_post(session, slug, title, body, url)
+    except errors.Refused as refused:
+        _fail(refused.message)
+    session.commit()
+    click.echo(post.url or permalink(post.slug))
+
+
+@comments_cli.command("list")
+@click.option("--status", type=STATUS)
+@click.option("--type", "entry_type", type=TYPE)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_comments(status: str | None, entry_type: str | None, as_json: bool) -> None:
+    """List queue entries, newest first (a moderator's tool: emails included)."""
+    session = db.get_session()
+    entries = posts.queue(
+        session, Status(status) if status else None, EntryType(entry_type) if entry_type else None
+    )
+    slugs = posts.post_slugs(session, {entry.post_id for entry in entries})
+    for entry in entries:
+        if as_json:
+            click.echo(json.dumps(_entry_json(entry, slugs[entry.post_id]), ensure_ascii=False))
+        else:
+            click.echo(
+                f"{entry.id:>6}  {entry.status.value:<8}  {entry.type.value:<10}  "
+                f"{slugs[entry.post_id]}  {entry.author}"
+                + (f" <{entry.email}>" if entry.email else "")
+                + f"  {entry.reason}"
+            )
+
+
+def _entry_json(entry, slug: str) -> dict:
+    return {
+        "id": entry.id,
+        "type": entry.type.value,
+        "status": entry.status.value,
+        "post": slug,
+        "author": entry.author,
+        "email": entry.email,
+        "website": entry.website,
+        "text": entry.body,
+        "html": entry.body_html,
+        "source_url": entry.source_url,
+        "reason": entry.reason,
+        "created": entry.created.isoformat(),
+    }
+
+
+@comments_cli.command("moderate")
+@click.option("--status", type=STATUS, required=True)
+@click.argument("ids", nargs=-1, type=click.IntRange(1, MAX_ID), required=True)
+def moderate(status: str, ids: tuple[int, ...]) -> None:
+    """Set the status of entries; if any id is unknown, nothing changes."""
+    session = db.get_session()
+    try:
+        count = moderating.set_status(session, CLI, ids, Status(status))
+    except errors.NotFound as missing:
+        _fail(missing.message)
+    session.commit()
+    click.echo(f"{count} {'entry' if count == 1 else 'entries'} set to {status}.")
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@moderators_cli.command("create")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="An administrator.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_moderator(username: str, admin: bool, password_stdin: bool) -> None:
+    """Create a moderator account."""
+    session = db.get_session()
+    try:
+        accounts.create_moderator(session, username, _new_password(password_stdin), admin)
+    except errors.Refused as refused:
+        _fail(refused.message)
+    session.commit()
+    click.echo(f"Moderator {username} created{' (administrator)' if admin else ''}.")
+
+
+@moderators_cli.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def moderator_password(username: str, password_stdin: bool) -> None:
+    """Set a moderator's password; their open sessions end."""
+    session = db.get_session()
+    moderator = accounts.find_moderator(session, username)
+    if moderator is None:
+        _fail(f"No moderator is called {username!r}.")
+    try:
+        accounts.change_password(session, moderator, _new_password(password_stdin))
+    except errors.Refused as refused:
+        _fail(refused.message)
+    session.commit()
+    click.echo(f"Password of {moderator.username} changed.")
+
+
+@moderators_cli.command("disable")
+@click.argument("username")
+def disable_moderator(username: str) -> None:
+    """Disable an account: it can no longer log in, and its sessions end."""
+    _set_disabled(username, True)
+
+
+@moderators_cli.command("enable")
+@click.argument("username")
+def enable_moderator(username: str) -> None:
+    """Enable a disabled account again."""
+    _set_disabled(username, False)
+
+
+def _set_disabled(username: str, disabled: bool) -> None:
+    session = db.get_session()
+    try:
+        moderator = accounts.set_disabled(session, username, disabled)
+    except errors.NotFound as missing:
+        _fail(missing.message)
+    session.commit()
+    click.echo(f"Moderator {moderator.username} {'disabled' if disabled else 'enabled'}.")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run what is queued, then exit.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Work the linkback job queue: RQ with REDIS_URL, else the database directly."""
+    try:
+        jobs.work(current_app._get_current_object(), burst)
+    except jobs.QueueUnavailable as unavailable:
+        _fail(str(unavailable))
+
+
+def permalink(slug: str) -> str:
+    """The post's address: absolute with SITE_URL, else a path on whatever host serves it."""
+    return f"{current_app.config['SITE_URL'] or ''}/posts/{slug}/"
+
+
+def init_app(app: Flask) -> None:
+    for command in (db_cli, posts_cli, comments_cli, moderators_cli, load_demo, worker):
+        app.cli.add_command(command)

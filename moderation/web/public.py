@@ -1,0 +1,321 @@
+"""Reader-facing pages: the post list, a post with its comments, and the comment form."""
+
+import time
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+
+from moderation.infra import db, ratelimit
+from moderation.infra.fragments import FragmentCache, RenderedThread
+from moderation.infra.models import Post, utcnow
+from moderation.rules import errors, identicon
+from moderation.rules.limits import MAX_ID
+from moderation.services import comments, discussion, posts, threads
+from moderation.services.linkbacks import photos
+from moderation.web import cookies, site
+from moderation.web.forms import CommentForm, entry_id, form_stamp, seconds_since_stamp
+
+bp = Blueprint("public", __name__)
+bp.record_once(
+    lambda state: state.app.extensions.setdefault("moderation.fragments", FragmentCache())
+)
+
+
+@bp.get("/")
+def index():
+    """List the posts."""
+    return render_template("public/index.html", posts=posts.post_summaries(db.get_session()))
+
+
+@bp.get("/posts/<slug>/")
+def post(slug: str):
+    """Show a post, a page of its approved comments and linkbacks, and the comment form."""
+    page = _comment_page(request.args.get("cpage"))
+    post, version = threads.post_with_version(db.get_session(), slug)
+    form = CommentForm()
+    remembered = cookies.remembered_commenter()
+    if remembered:
+        form.name.data = remembered["name"]
+        form.email.data = remembered["email"]
+        form.website.data = remembered["website"]
+        form.remember.data = True
+    form.parent.data = request.args.get("replytocom", "")
+    return render_post(post, form, page=page, version=version)
+
+
+MAX_COMMENT_PAGE_DIGITS = 9  # more is no page of ours, and int() of a long string is slow
+
+
+def _comment_page(value: str | None) -> int:
+    """The page of comments asked for: ?cpage=N with N from 1, else no page at all (404)."""
+    if value is None:
+        return 1
+    digits = value.isascii() and value.isdigit() and len(value) <= MAX_COMMENT_PAGE_DIGITS
+    if not digits or int(value) < 1:
+        raise errors.NotFound("There is no such page of comments.")
+    return int(value)
+
+
+@bp.get(f"/comments/<int(max={MAX_ID}):comment_id>")
+def comment(comment_id: int):
+    """Send a reader to the page and place that show an entry (moderators' "view" links)."""
+    own_ids = cookies.own_entry_ids()
+    slug, page = threads.entry_page(db.get_session(), comment_id, own_ids)
+    response = redirect(request.script_root + threads.page_path(slug, page, comment_id), 302)
+    if own_ids:
+        response.headers["Cache-Control"] = "private, no-store"  # may lead to a pending one
+    return response
+
+
+@bp.post("/posts/<slug>/comments")
+def submit_comment(slug: str):
+    """Screen a reader's comment and store it with the status the Discussion rules give."""
+    session = db.get_session()
+    form = CommentForm()
+    if not form.validate():
+        return render_post(posts.get_post(session, slug), form, 400)
+    config = current_app.config
+    age = seconds_since_stamp(form.shown.data or "", config["SECRET_KEY"], time.time())
+    if age is None or age > config["COMMENT_FORM_MAX_SECONDS"]:
+        notice = "This form is too old to be sent. Please check it and send it again."
+        return render_post(posts.get_post(session, slug), form, 400, notice=notice)
+    exempt = current_user.is_authenticated  # §6: moderators are not held to the flood rules
+    if not exempt and _over_rate_limit():
+        notice = "You are posting comments too quickly. Slow down."
+        return render_post(posts.get_post(session, slug), form, 429, notice=notice)
+    submission = form.submission(request.remote_addr or "", request.user_agent.string, age)
+    flood_seconds = 0 if exempt else config["COMMENT_FLOOD_SECONDS"]
+    try:
+        stored = comments.submit_comment(
+            session, slug, submission, flood_seconds, config["COMMENT_FORM_MIN_SECONDS"]
+        )
+    except errors.Refused as refused:
+        form[refused.field if refused.field in form else "comment"].errors = [refused.message]
+        return render_post(posts.get_post(session, slug), form, 400)
+    except (errors.Closed, errors.Duplicate, errors.Flooding) as refused:
+        status = REFUSAL_STATUS[type(refused)]
+        return render_post(posts.get_post(session, slug), form, status, notice=refused.message)
+    session.commit()
+    # The page the comment lands on (§6: pages of comments), its anchor in view.
+    response = redirect(request.script_root + stored.path, 303)
+    cookies.remember_own_entry(response, stored.id)
+    if form.remember.data:
+        cookies.remember_commenter(response, form.name.data, form.email.data, form.website.data)
+    else:
+        cookies.forget_commenter(response)
+    return response
+
+
+REFUSAL_STATUS = {errors.Closed: 403, errors.Duplicate: 409, errors.Flooding: 429}
+
+
+def _over_rate_limit() -> bool:
+    """Count this post of the form against COMMENT_RATE_LIMIT for the client's IP."""
+    limit = current_app.config["COMMENT_RATE_LIMIT"]
+    return not ratelimit.admit(limit, ("comment", request.remote_addr or ""))
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(error: CSRFError):
+    """Keep what the reader typed when the form's token has expired (§3: no lost comment)."""
+    if request.endpoint != "public.submit_comment":
+        return render_template("error.html", message=error.description), 400
+    try:
+        post = posts.get_post(db.get_session(), request.view_args["slug"])
+    except errors.NotFound as missing:  # raised here, no other error handler would run
+        return render_template("error.html", title="Not found", message=missing.message), 404
+    return render_post(
+        post,
+        CommentForm(),
+        400,
+        notice="This form had expired. Please check it and send it again.",
+    )
+
+
+def render_post(
+    post: Post,
+    form: CommentForm,
+    status: int = 200,
+    notice: str = "",
+    *,
+    page: int | None = None,
+    version: tuple | None = None,
+) -> Response:
+    """Render a page of the post around the given form, with the reader's own pending entries.
+
+    `page` defaults to the page of the entry the form replies to (a form sent back with
+    errors stays where it was opened), else the first; `version` is the post's
+    thread_version when the caller read it already.
+    """
+    session = db.get_session()
+    own_ids = cookies.own_entry_ids()
+    settings = discussion.load(session)
+    comments_open = comments.comments_open(post, settings, utcnow())
+    parent_id = entry_id(form.parent.data)
+    if page is None:
+        page = _page_of(parent_id)
+    thread = _rendered_thread(post, own_ids, page, settings, comments_open, version)
+    discovery = _discovery(post)
+    replying_to = thread.reply_authors.get(parent_id)
+    if replying_to is None and status == 200:
+        form.parent.data = ""
+    response = make_response(
+        render_template(
+            "public/post.html",
+            post=post,
+            thread=thread,
+            page=page,
+            page_links=page_links(page, thread.pages),
+            comments_open=comments_open,
+            form=form,
+            replying_to=replying_to,
+            notice=notice,
+            discovery=discovery,
+            form_stamp=form_stamp(current_app.config["SECRET_KEY"], time.time()),
+        ),
+        status,
+    )
+    if discovery:  # Pingback 1.0 §2 and Webmention §3.1.2
+        response.headers["X-Pingback"] = discovery["pingback"]
+        response.headers["Link"] = f'<{discovery["webmention"]}>; rel="webmention"'
+    if own_ids or form.email.data:
+        # Only this reader may see their pending comment or their own details (§3).
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _discovery(post: Post) -> dict[str, str] | None:
+    """The receivers' addresses for the headers, <link> tags and TrackBack RDF; None
+    while the site's own address is unknown (§4), for then they refuse every ping."""
+    if not site.known():
+        return None
+    return {
+        "pingback": site.absolute_url("linkback.xmlrpc_endpoint"),
+        "webmention": site.absolute_url("linkback.receive_webmention"),
+        "trackback": site.absolute_url("linkback.receive_trackback", slug=post.slug),
+        "permalink": post.url or site.absolute_url("public.post", slug=post.slug),
+    }
+
+
+def _page_of(parent_id: int | None) -> int:
+    """The page that shows the entry a form answers; the first when there is none."""
+    if parent_id is None:
+        return 1
+    try:
+        return threads.entry_page(db.get_session(), parent_id)[1]
+    except errors.NotFound:
+        return 1
+
+
+PAGE_LINKS_AROUND = 2  # numbered links either side of the current page
+
+
+def page_links(page: int, pages: int) -> list[int | None]:
+    """The page numbers to link: the first, the last, and those around `page`; None
+    marks a gap ("…") between them."""
+    wanted = {1, pages, *range(page - PAGE_LINKS_AROUND, page + PAGE_LINKS_AROUND + 1)}
+    numbers = sorted(number for number in wanted if 1 <= number <= pages)
+    links: list[int | None] = []
+    for number in numbers:
+        if links and number - links[-1] == 2:
+            links.append(number - 1)  # a gap of one page: link it rather than "…"
+        elif links and number - links[-1] > 2:
+            links.append(None)
+        links.append(number)
+    return links
+
+
+def _rendered_thread(
+    post: Post,
+    own_ids: set[int],
+    page: int,
+    settings: discussion.Settings,
+    replies_open: bool,
+    version: tuple | None = None,
+) -> RenderedThread:
+    """A page of the post's entries as HTML; shared between readers unless this one has
+    pending ones. Kept per page and redrawn when the entries or the settings that shape
+    them change."""
+    session = db.get_session()
+    cache: FragmentCache = current_app.extensions["moderation.fragments"]
+    key = (post.id, page)
+    if not own_ids:
+        if version is None:
+            version = threads.thread_version(session, post)
+        version = (*version, settings.comments_per_page, settings.thread_depth, replies_open)
+        cached = cache.get(key, version)
+        if cached is not None:
+            return cached
+    thread = threads.post_thread(
+        session,
+        post,
+        own_ids,
+        current_app.config["SECRET_KEY"].encode(),
+        page,
+        settings,
+        replies_open,
+    )
+    rendered = RenderedThread(
+        html=Markup(
+            render_template(
+                "public/_entries.html",
+                entries=thread.entries,
+                reactions=thread.reactions,
+                post_url=url_for("public.post", slug=post.slug),
+                page=page,
+                photos=url_for("public.photo", key="_")[:-1],
+                avatars=url_for("public.avatar", name="_")[: -len("_.svg")],
+            )
+        ),
+        approved_count=thread.approved_count,
+        reply_authors={entry.id: entry.author for entry in thread.entries if entry.replyable},
+        pages=thread.pages,
+    )
+    if not own_ids:
+        cache.put(key, version, rendered)
+    return rendered
+
+
+@bp.get("/avatars/<name>.svg")
+def avatar(name: str):
+    """Serve an identicon by its pattern; the same name always draws the same image."""
+    drawing = identicon.svg(name)
+    if drawing is None:
+        abort(404)
+    response = make_response(drawing)
+    response.content_type = "image/svg+xml"
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@bp.get("/photos/<key>")
+def photo(key: str):
+    """Serve a webmention author's photo, fetched once from its source (never hotlinked)."""
+    stored = photos.find(db.get_session(), key)
+    if stored is None:
+        abort(404)
+    response = make_response(stored.data)
+    response.content_type = stored.media_type
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.app_template_filter("longdate")
+def long_date(moment) -> str:
+    """Format a timestamp as "November 27, 2026 at 4:45 am" (UTC)."""
+    hour = moment.hour % 12 or 12
+    meridiem = "am" if moment.hour < 12 else "pm"
+    return f"{moment:%B} {moment.day}, {moment.year} at {hour}:{moment:%M} {meridiem}"
