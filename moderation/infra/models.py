@@ -21,7 +21,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from moderation.rules.limits import (
     EMAIL_MAX_BYTES,
     NAME_MAX_BYTES,
+    REASON_MAX_CHARS,
     SLUG_MAX_CHARS,
+    SOURCE_TITLE_MAX_CHARS,
     TITLE_MAX_CHARS,
     URL_MAX_CHARS,
     USER_AGENT_MAX_CHARS,
@@ -117,7 +119,7 @@ class Entry(Base):
     )
     type: Mapped[EntryType] = mapped_column(_string_enum(EntryType, "entry_type"))
     status: Mapped[Status] = mapped_column(_string_enum(Status, "entry_status"))
-    reason: Mapped[str] = mapped_column(String(255), default="")
+    reason: Mapped[str] = mapped_column(String(REASON_MAX_CHARS), default="")
     # The rule that chose the status (policy.Rule), for the dashboard's filter; "" for
     # entries that predate the rules.
     rule: Mapped[str] = mapped_column(String(40), default="", server_default="")
@@ -131,7 +133,7 @@ class Entry(Base):
         ForeignKey("moderators.id", ondelete="SET NULL", name="fk_entries_moderator_id_moderators")
     )
     source_url: Mapped[str | None] = mapped_column(String(URL_MAX_CHARS))
-    source_title: Mapped[str | None] = mapped_column(String(255))
+    source_title: Mapped[str | None] = mapped_column(String(SOURCE_TITLE_MAX_CHARS))
     # Webmentions marked up with h-entry: what kind, the author's photo (a Photo's key),
     # and when the source says it was published.
     mention_kind: Mapped[MentionKind | None] = mapped_column(
@@ -218,7 +220,7 @@ class Mention(Base):
     token: Mapped[str] = mapped_column(String(32), unique=True)  # the status URL's id
     type: Mapped[EntryType] = mapped_column(_string_enum(EntryType, "mention_type"))
     state: Mapped[MentionState] = mapped_column(_string_enum(MentionState, "mention_state"))
-    reason: Mapped[str] = mapped_column(String(255), default="")  # shown to the sender
+    reason: Mapped[str] = mapped_column(String(REASON_MAX_CHARS), default="")  # shown to the sender
     source: Mapped[str] = mapped_column(String(URL_MAX_CHARS))
     target: Mapped[str] = mapped_column(String(URL_MAX_CHARS))
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
@@ -226,9 +228,9 @@ class Mention(Base):
         ForeignKey("entries.id", ondelete="SET NULL"), index=True
     )
     # What a trackback sends along; empty for webmentions.
-    title: Mapped[str] = mapped_column(String(255), default="")
+    title: Mapped[str] = mapped_column(String(SOURCE_TITLE_MAX_CHARS), default="")
     excerpt: Mapped[str] = mapped_column(Text, default="")
-    blog_name: Mapped[str] = mapped_column(String(255), default="")
+    blog_name: Mapped[str] = mapped_column(String(SOURCE_TITLE_MAX_CHARS), default="")
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(USER_AGENT_MAX_CHARS), default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

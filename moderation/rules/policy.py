@@ -10,8 +10,11 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from moderation.rules.statuses import Status
+from moderation.rules.limits import REASON_MAX_CHARS
+from moderation.rules.statuses import EntryType, Status
 
 MIN_FORM_SECONDS = 3  # a form sent sooner was filled by a program
 MAX_FORM_SECONDS = 2 * 3600  # the form code refuses older forms before the policy runs
@@ -66,6 +69,31 @@ class Decision:
     status: Status
     rule: Rule
     reason: str  # shown to moderators
+
+    def columns(self) -> dict[str, str]:
+        """The entry's status, rule and reason, as stored."""
+        return {
+            "status": self.status,
+            "rule": self.rule.value,
+            "reason": self.reason[:REASON_MAX_CHARS],
+        }
+
+
+class Openable(Protocol):
+    """What decides whether a post takes new entries (a models.Post)."""
+
+    comments_open: bool
+    pings_open: bool
+    created: datetime
+
+
+def is_open(post: Openable, entry_type: EntryType, close_after_days: int, now: datetime) -> bool:
+    """Whether the post takes a new entry of this type (a reply or a ping included): its
+    switch for comments, or for pings (pingbacks, trackbacks, webmentions), and its age
+    when the Discussion settings close posts after `close_after_days` (0: never)."""
+    switch = post.comments_open if entry_type == EntryType.COMMENT else post.pings_open
+    too_old = bool(close_after_days) and post.created < now - timedelta(days=close_after_days)
+    return switch and not too_old
 
 
 def decide(facts: Facts, rules: Rules) -> Decision:

@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from moderation.infra.models import AuditEvent, Login, Moderator, utcnow
 from moderation.rules.errors import NotFound, Refused
-from moderation.rules.limits import USERNAME_MAX_CHARS
+from moderation.rules.limits import AUDIT_DETAIL_MAX_CHARS, USERNAME_MAX_CHARS
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]+")  # whole string: fullmatch, so no trailing newline
 PASSWORD_MIN_CHARS = 10
@@ -185,7 +185,7 @@ def record(
         username=actor.username,
         action=action,
         entry_ids=",".join(str(entry_id) for entry_id in sorted(entry_ids)),
-        detail=detail[:1000],
+        detail=detail[:AUDIT_DETAIL_MAX_CHARS],
         ip_address=actor.ip_address,
     )
     session.add(event)

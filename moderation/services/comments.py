@@ -59,7 +59,7 @@ def submit_comment(
     """
     post, settings, ranked = threads.post_for_submission(session, slug)
     now = utcnow()
-    if not comments_open(post, settings, now):
+    if not policy.is_open(post, EntryType.COMMENT, settings.close_after_days, now):
         raise Closed("Comments are closed on this post.")
     if submission.parent_id is not None:
         _check_parent(session, slug, submission.parent_id, settings.thread_depth)
@@ -88,9 +88,7 @@ def submit_comment(
         "post_id": post.id,
         "parent_id": submission.parent_id,
         "type": EntryType.COMMENT,
-        "status": decision.status,
-        "rule": decision.rule.value,
-        "reason": decision.reason[:255],
+        **decision.columns(),
         "author": submission.name,
         "email": submission.email,
         "website": submission.website,
@@ -219,8 +217,3 @@ def check_reply_depth(session: Session, parent_id: int, thread_depth: int) -> No
 def _check_depth(parent_level: int, thread_depth: int) -> None:
     if parent_level >= thread_depth:
         raise Refused(f"Replies can be nested at most {thread_depth} deep.", "parent")
-
-
-def comments_open(post: Post, settings: discussion.Settings, now: datetime) -> bool:
-    """The post takes comments and replies (its flag, and its age)."""
-    return post.comments_open and not discussion.closed_by_age(post, settings, now)

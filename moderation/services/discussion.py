@@ -2,15 +2,15 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from moderation.infra.models import DiscussionSettings, Post, utcnow
+from moderation.infra.models import DiscussionSettings, utcnow
 from moderation.rules import policy
 from moderation.rules.errors import Refused
+from moderation.rules.limits import AUDIT_DETAIL_MAX_CHARS
 from moderation.services.accounts import Actor, record
 
 SETTINGS_ID = 1
@@ -34,7 +34,6 @@ FIELDS = (
     "comments_per_page",
 )
 WORD_FIELDS = ("moderation_words", "disallowed_words")
-DETAIL_MAX_CHARS = 1_000  # the audit log's detail column
 BLOCK_ACTION = "block"
 SAVE_ACTION = "settings"
 
@@ -70,12 +69,6 @@ def from_row(row: DiscussionSettings | None) -> Settings:
         thread_depth=row.thread_depth,
         comments_per_page=row.comments_per_page,
     )
-
-
-def closed_by_age(post: Post, settings: Settings, now: datetime) -> bool:
-    """Comments and pings close on posts older than close_after_days (when set)."""
-    days = settings.close_after_days
-    return bool(days) and post.created < now - timedelta(days=days)
 
 
 def _defaults() -> dict[str, bool | int | str]:
@@ -159,8 +152,8 @@ def _describe(name: str, old: bool | int | str, new: bool | int | str) -> str:
 
 def _detail(changes: list[str]) -> str:
     detail = "; ".join(changes)
-    if len(detail) > DETAIL_MAX_CHARS:
-        return detail[: DETAIL_MAX_CHARS - 1] + "…"
+    if len(detail) > AUDIT_DETAIL_MAX_CHARS:
+        return detail[: AUDIT_DETAIL_MAX_CHARS - 1] + "…"
     return detail
 
 

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.infra import db, fetch, ratelimit
 from moderation.infra.models import Post, utcnow
-from moderation.rules import errors, trackback, xmlrpc
+from moderation.rules import errors, policy, trackback, xmlrpc
 from moderation.rules.errors import NO_POST
 from moderation.rules.statuses import EntryType
 from moderation.rules.urls import Site, hostname, is_web_url, without_fragment
@@ -124,7 +124,7 @@ def receive_trackback(slug: str):
     if not is_web_url(ping.url):
         return _trackback_answer("The url parameter must be an absolute http or https URL.")
     settings = discussion.load(session)
-    if not recording.pings_open(post, settings, utcnow()):
+    if not policy.is_open(post, EntryType.TRACKBACK, settings.close_after_days, utcnow()):
         return _trackback_answer("Sorry, trackbacks are closed for this item.")
     if _over_rate_limit(ping.url):
         return _trackback_answer("Too many trackbacks from this address or source.", 429)

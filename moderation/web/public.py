@@ -20,8 +20,9 @@ from markupsafe import Markup
 from moderation.infra import db, ratelimit
 from moderation.infra.fragments import FragmentCache, RenderedThread
 from moderation.infra.models import Post, utcnow
-from moderation.rules import errors, identicon
+from moderation.rules import errors, identicon, policy
 from moderation.rules.limits import MAX_ID
+from moderation.rules.statuses import EntryType
 from moderation.services import comments, discussion, posts, threads
 from moderation.services.linkbacks import photos
 from moderation.web import cookies, site
@@ -162,7 +163,7 @@ def render_post(
     session = db.get_session()
     own_ids = cookies.own_entry_ids()
     settings = discussion.load(session)
-    comments_open = comments.comments_open(post, settings, utcnow())
+    comments_open = policy.is_open(post, EntryType.COMMENT, settings.close_after_days, utcnow())
     parent_id = entry_id(form.parent.data)
     if page is None:
         page = _page_of(parent_id)

@@ -8,9 +8,9 @@ import pytest
 
 from moderation.infra import db
 from moderation.infra.models import Post, utcnow
-from moderation.rules import errors
-from moderation.rules.statuses import Status
-from moderation.services import comments, discussion, posts, threads
+from moderation.rules import errors, policy
+from moderation.rules.statuses import EntryType, Status
+from moderation.services import posts, threads
 from moderation.web.public import page_links
 from tests.helpers import (
     add_approved_comment,
@@ -302,5 +302,4 @@ def test_comments_close_on_posts_older_than_the_setting(
 def test_comments_open_combines_the_posts_flag_and_its_age(flag, close_after_days, age_days, open_):
     now = utcnow()
     post = Post(slug="p", title="P", comments_open=flag, created=now - timedelta(days=age_days))
-    settings = discussion.Settings(close_after_days=close_after_days)
-    assert comments.comments_open(post, settings, now) is open_
+    assert policy.is_open(post, EntryType.COMMENT, close_after_days, now) is open_

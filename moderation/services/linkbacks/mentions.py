@@ -193,8 +193,7 @@ def _verify_trackback(session: Session, mention: Mention, page: fetch.Page) -> s
                     mention.ip_address,
                     mention.user_agent,
                 )
-                entry.status, entry.rule = decision.status, decision.rule.value
-                entry.reason = decision.reason[:255]
+                recording.apply_decision(entry, decision)
             return None
         if pending:
             entry.status, entry.rule = Status.SPAM, policy.Rule.NO_LINK.value

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from moderation.infra import fetch
 from moderation.infra.models import Entry, Post, utcnow
-from moderation.rules import source_page
+from moderation.rules import policy, source_page
 from moderation.rules.statuses import EntryType, Status
 from moderation.rules.urls import Site, is_web_url, resource_key, without_fragment
 from moderation.rules.xmlrpc import Fault
@@ -72,7 +72,7 @@ def ping(
     if resource_key(source) == resource_key(target):
         raise Fault(GENERIC, "The source and the target are the same page.")
     settings = discussion.load(session)
-    if not recording.pings_open(post, settings, utcnow()):
+    if not policy.is_open(post, EntryType.PINGBACK, settings.close_after_days, utcnow()):
         raise Fault(TARGET_NOT_USABLE, "Pingbacks are closed on this post.")
     source = without_fragment(source)
     if is_registered(session, post, source):

@@ -1,6 +1,6 @@
 """Pingbacks, webmentions and trackbacks, once verified: judged and queued."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,7 +9,6 @@ from moderation.infra.models import Entry, Mention, Post, utcnow
 from moderation.rules import policy, sanitize
 from moderation.rules.limits import USER_AGENT_MAX_CHARS, WEBSITE_MAX_BYTES
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import discussion
 
 HELD_FOR_MODERATOR = "held for a moderator"
 
@@ -28,11 +27,6 @@ def judge_linkback(
         user_agent=user_agent,
     )
     return policy.decide(facts, rules)
-
-
-def pings_open(post: Post, settings: discussion.Settings, now: datetime) -> bool:
-    """The post takes pingbacks, webmentions and trackbacks (its flag, and its age)."""
-    return post.pings_open and not discussion.closed_by_age(post, settings, now)
 
 
 def linkback_flooding(
@@ -92,9 +86,9 @@ def record_linkback(
     entry = Entry(
         post_id=post.id,
         type=entry_type,
-        status=decision.status if decision else Status.PENDING,
-        rule=decision.rule.value if decision else "",
-        reason=decision.reason[:255] if decision else HELD_FOR_MODERATOR,
+        status=Status.PENDING,
+        rule="",
+        reason=HELD_FOR_MODERATOR,
         author=source_title,
         website=fitting_website(source_url if website is None else website),
         body=excerpt,
@@ -105,6 +99,14 @@ def record_linkback(
         user_agent=user_agent[:USER_AGENT_MAX_CHARS],
         **mention_fields,
     )
+    if decision is not None:
+        apply_decision(entry, decision)
     session.add(entry)
     session.flush()
     return entry
+
+
+def apply_decision(entry: Entry, decision: policy.Decision) -> None:
+    """Give the entry the status, rule and reason the Discussion rules chose."""
+    for name, value in decision.columns().items():
+        setattr(entry, name, value)

@@ -31,7 +31,8 @@ def check_request(session: Session, site: Site, source: str, target: str) -> Pos
         post = find_post(session, site, target)
     except UnknownTarget:
         raise errors.Refused("The target is not a post on this site.", "target") from None
-    if not recording.pings_open(post, discussion.load(session), utcnow()):
+    close_after_days = discussion.load(session).close_after_days
+    if not policy.is_open(post, EntryType.WEBMENTION, close_after_days, utcnow()):
         raise errors.Refused("This post does not accept webmentions.", "target")
     return post
 
@@ -204,10 +205,8 @@ def _update(session: Session, entry: Entry, values: dict, decision: policy.Decis
     for name, value in values.items():
         setattr(entry, name, value)
     entry.body_html = sanitize.comment_html(entry.body)
-    entry.rule = decision.rule.value
-    if decision.status == Status.SPAM:
-        entry.status, entry.reason = Status.SPAM, decision.reason[:255]
-    else:
+    recording.apply_decision(entry, decision)
+    if decision.status != Status.SPAM:
         why = "links to the post again" if relinked else "changed its " + ", ".join(changed)
         entry.status, entry.reason = Status.PENDING, f"held again: the source {why}"
     if old_photo is not None and old_photo != entry.author_photo:
