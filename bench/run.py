@@ -44,6 +44,7 @@ from sqlalchemy.orm import sessionmaker
 
 from moderation.infra import config, db
 from moderation.infra.models import Entry
+from moderation.rules import policy
 from moderation.rules.statuses import Status
 from moderation.services import comments, moderating, posts
 from moderation.services.accounts import Actor
@@ -146,15 +147,15 @@ TEXTS = (
 
 def _submission(rng: random.Random, index: int, parent_id: int | None) -> comments.Submission:
     person = index % 150  # a few commenters write many comments, as on a real site
-    return comments.Submission(
+    facts = policy.Facts(
         text=rng.choice(TEXTS) + f"\n\n(comment {index})",
         name=f"Reader {person}",
         email=f"reader{person}@example.com",
         website=f"https://reader{person}.example.net/" if person % 3 == 0 else "",
-        parent_id=parent_id,
         ip_address=f"192.0.2.{person % 250}",
         user_agent="moderation-bench",
     )
+    return comments.Submission(facts, parent_id)
 
 
 def seed_post(session, slug: str, count: int, rng: random.Random) -> None:
@@ -176,7 +177,8 @@ def seed_post(session, slug: str, count: int, rng: random.Random) -> None:
             stored = comments.submit_comment(session, post.slug, _submission(rng, index, parent_id))
             ids.append(stored.id)
             index += 1
-        # A reply needs an approved parent (§3), so approve each level before the next.
+        # A reply needs an approved parent (SPEC §3, Comment fields), so approve each level
+        # before the next.
         moderating.set_status(session, Actor(None, "bench", ""), ids, Status.APPROVED)
         parents = ids
 

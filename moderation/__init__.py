@@ -1,22 +1,29 @@
-"""Comment moderation and linkback service."""
+"""Comment moderation and linkback service.
+
+Importing the package loads nothing heavy: create_app imports the extensions, the
+blueprints and the command line inside itself, as Flask's tutorial does, so importing
+a pure module (moderation.rules.policy, say) loads neither Flask nor SQLAlchemy.
+"""
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from moderation.infra import config, db, jobs, ratelimit
-from moderation.services.linkbacks import mentions
-from moderation.web import cli, dashboard, errors, linkback, public, security
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
-csrf = CSRFProtect()
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config, then database, then blueprints, then the command line."""
+def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
+    """Build the app: config, then database, then extensions, then blueprints, then the
+    command line."""
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from moderation.infra import config, db, jobs, ratelimit
+    from moderation.services.linkbacks import mentions
+    from moderation.web import cli, dashboard, errors, filters, linkback, public, security
+
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -30,13 +37,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     jobs.init_app(app, {mentions.VERIFY: mentions.KIND})
-    csrf.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     ratelimit.init_app(app)
+    filters.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(linkback.bp)
-    csrf.exempt(linkback.bp)  # §3: protocols, not forms
+    # SPEC §3 (Security headers): the linkback receivers are protocols, not forms, so
+    # they are the one blueprint exempt from CSRF protection.
+    security.csrf.exempt(linkback.bp)
     dashboard.init_app(app)
     cli.init_app(app)
     return app

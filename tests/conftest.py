@@ -1,6 +1,8 @@
 """Shared fixtures: an app on a real database (SQLite, and PostgreSQL when
-TEST_DATABASE_URL is set), a client, a CLI runner, a post and a live server."""
+TEST_DATABASE_URL is set), a client, a CLI runner, a post, a live server, logged-in
+moderators, and Redis for the tests marked `redis`."""
 
+import functools
 import os
 import signal
 import threading
@@ -11,6 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 import redis
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
@@ -221,31 +224,88 @@ def create_moderator(app, username: str = "mod", admin: bool = False):
         return moderator
 
 
+def send_login(
+    client, username: str = "mod", password: str = MODERATOR_PASSWORD, request=None, **fields
+):
+    """Send the login form the page rendered, token included, and return the answer;
+    `request` holds the test client's options (environ_base, base_url, headers…)."""
+    return submit_form(
+        client,
+        "/moderation/login",
+        "form.login",
+        request=request,
+        username=username,
+        password=password,
+        **fields,
+    )
+
+
 def log_in(app, username: str = "mod", password: str = MODERATOR_PASSWORD, client=None):
     """A client (a new one by default) logged in through the login form the page rendered,
     token included."""
     client = client or app.test_client()
-    response = submit_form(
-        client, "/moderation/login", "form.login", username=username, password=password
-    )
+    response = send_login(client, username, password)
     assert response.status_code == 303, response.get_data(as_text=True)
     return client
 
 
 @pytest.fixture
-def moderator(app):
+def logged_in(app) -> Callable[..., FlaskClient]:
+    """Create a moderator and return a new client logged in as them:
+    `boss = logged_in("boss", admin=True)`."""
+
+    def log_in_as(username: str = "mod", admin: bool = False) -> FlaskClient:
+        create_moderator(app, username, admin)
+        return log_in(app, username)
+
+    return log_in_as
+
+
+@pytest.fixture
+def moderator(logged_in) -> FlaskClient:
     """A test client logged in as the moderator "mod"."""
-    create_moderator(app)
-    return log_in(app)
+    return logged_in()
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
+@functools.cache
+def _redis_unreachable() -> str | None:
+    """Why the Redis server at REDIS_URL cannot be reached; None when it answers."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        return f"Redis at {REDIS_URL} is unreachable: {error}"
+    finally:
+        client.close()
+    return None
+
+
+def require_redis() -> None:
+    """Skip the test when Redis cannot be reached, unless REQUIRE_REDIS is set (CI), where
+    that is a failure."""
+    reason = _redis_unreachable()
+    if reason is None:
+        return
+    if os.environ.get("REQUIRE_REDIS"):
+        pytest.fail(f"REQUIRE_REDIS is set but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked `redis` needs the server at REDIS_URL (see require_redis)."""
+    if item.get_closest_marker("redis") is not None:
+        require_redis()
+
+
 @pytest.fixture
 def rq_queue() -> Iterator[str]:
-    """A queue name of this test's own. After the test, every Redis key named after it is
-    removed, and the signal handlers the RQ worker installed are put back."""
+    """A queue name of this test's own, on the Redis at REDIS_URL (require_redis). After
+    the test, every Redis key named after it is removed, and the signal handlers the RQ
+    worker installed are put back."""
+    require_redis()
     name = f"moderation-test-{uuid.uuid4().hex[:12]}"
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     yield name

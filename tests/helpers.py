@@ -8,6 +8,7 @@ from sqlalchemy import insert, select
 
 from moderation.infra import db
 from moderation.infra.models import Entry, utcnow
+from moderation.rules import policy
 from moderation.rules.statuses import EntryType, Status
 from moderation.services import comments, discussion, moderating
 from moderation.services.accounts import Actor
@@ -90,19 +91,22 @@ def approve(app, *ids: int) -> None:
 
 def add_comment(app, text: str, status: Status = Status.PENDING, slug: str = "a-post", **fields):
     """Submit a comment through the service and move it to `status`; return its id."""
-    values = {
-        "text": text,
-        "name": "Ada Reader",
-        "email": "ada.reader@example.net",
-        "website": "",
-        "parent_id": None,
-        "ip_address": "192.0.2.1",
-        "user_agent": "test",
-        **fields,
-    }
+    parent_id = fields.pop("parent_id", None)
+    facts = policy.Facts(
+        **{
+            "text": text,
+            "name": "Ada Reader",
+            "email": "ada.reader@example.net",
+            "website": "",
+            "ip_address": "192.0.2.1",
+            "user_agent": "test",
+            **fields,
+        }
+    )
     with app.app_context():
         session = db.get_session()
-        entry_id = comments.submit_comment(session, slug, comments.Submission(**values)).id
+        submission = comments.Submission(facts, parent_id)
+        entry_id = comments.submit_comment(session, slug, submission).id
         if status != Status.PENDING:
             moderating.moderate(session, TEST_ACTOR, [entry_id], ACTION_FOR[status])
         session.commit()

@@ -1,4 +1,5 @@
-"""Configuration: defaults, then the environment (SPEC §2), then test overrides."""
+"""Configuration: defaults, then the environment (SPEC §2 (Configuration): environment
+variable = config key, all optional), then test overrides."""
 
 import contextlib
 import math
@@ -29,7 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "COMMENT_FORM_MIN_SECONDS": 3.0,  # sent sooner after the form was shown: spam
     "COMMENT_FORM_MAX_SECONDS": 7200.0,  # shown longer ago: refused, to be sent again
     "LOGIN_RATE_LIMIT": "10 per minute",
-    # The job queue (§3 Linkbacks): threads per serving process when there is no REDIS_URL.
+    # The job queue that verifies webmentions and trackbacks (SPEC §3 (Linkbacks)):
+    # threads per serving process when there is no REDIS_URL.
     "JOB_WORKERS": 2,  # 0: no pool in the app; `flask worker` runs the jobs
     "JOB_MAX_ATTEMPTS": 5,
     "JOB_RETRY_SECONDS": 60.0,  # the first retry's delay, doubling each attempt

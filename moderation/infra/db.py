@@ -16,7 +16,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL and a busy timeout so writers queue, not fail.
 
-    Parameters stay out of error messages: they may hold a commenter's email (§3).
+    Parameters stay out of error messages: they may hold a commenter's email, which SPEC
+    §3 (Comment fields) keeps out of every log line and error page.
     """
     if url.startswith("sqlite"):
         engine = create_engine(

@@ -101,12 +101,14 @@ class Entry(Base):
         Index("ix_entries_post_status_created", "post_id", "status", "created"),
         # The queue: one status, newest first.
         Index("ix_entries_status_created", "status", "created"),
-        # One linkback per source, type and post (§3: a repeat is fault 48 or an update).
+        # One linkback per source, type and post (SPEC §3 (Linkbacks): a repeated pingback
+        # is fault 48, a repeated trackback an error, a re-sent webmention an update).
         Index("uq_entries_post_type_source", "post_id", "type", "source_url", unique=True),
         # The flood rule and the known-author rule: recent entries by IP, by email.
         Index("ix_entries_ip_created", "ip_address", "created"),
         Index("ix_entries_email_created", "email", "created"),
-        # A comment said twice (§6: a duplicate is refused): one row per fingerprint.
+        # A comment said twice is refused with 409 (README, "What is held, what is refused,
+        # and why": the same post, parent, name, email and text): one row per fingerprint.
         Index("uq_entries_fingerprint", "fingerprint", unique=True),
         # A photo is served while an approved entry holds it, and deleted once none does.
         Index("ix_entries_author_photo", "author_photo"),

@@ -1,7 +1,10 @@
-"""What status a new entry gets, and why: a pure function from plain facts (STYLE).
+"""What status a new entry gets, and why: plain facts in, a Decision out, no I/O.
 
-WordPress's Discussion settings, applied to comments and linkbacks alike; the first
-matching rule wins, and its reason is recorded with the entry for moderators.
+WordPress's Discussion settings, applied to comments and linkbacks alike. The policy is
+a tuple of small named checks (CHECKS), each carrying its Rule and its label on the
+dashboard, as django-contrib-comments' CommentModerator names its own: decide() tries
+them in order, the first that applies wins, and its reason is recorded with the entry
+for moderators.
 """
 
 import enum
@@ -9,6 +12,7 @@ import ipaddress
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -66,6 +70,8 @@ class Facts:
 
 @dataclass(frozen=True)
 class Decision:
+    """The status a rule gives a new entry, the rule, and why."""
+
     status: Status
     rule: Rule
     reason: str  # shown to moderators
@@ -96,32 +102,117 @@ def is_open(post: Openable, entry_type: EntryType, close_after_days: int, now: d
     return switch and not too_old
 
 
+Verdict = tuple[Status, str]  # what a check gives an entry: its status, and the reason
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule of the policy: the Rule it stores, its label on the dashboard, and its
+    test, which returns a Verdict, or None when the rule does not apply to the entry."""
+
+    rule: Rule
+    label: str
+    test: Callable[[Facts, Rules], Verdict | None]
+
+    def __call__(self, facts: Facts, rules: Rules) -> Decision | None:
+        verdict = self.test(facts, rules)
+        return None if verdict is None else Decision(verdict[0], self.rule, verdict[1])
+
+
+def check(rule: Rule, label: str) -> Callable[[Callable[[Facts, Rules], Verdict | None]], Check]:
+    """Make a test function a Check of `rule`, shown to moderators as `label`."""
+    return lambda test: Check(rule, label, test)
+
+
+@check(Rule.HONEYPOT, "Honeypot")
+def honeypot(facts: Facts, rules: Rules) -> Verdict | None:
+    """A field people never see was filled in: a program filled the form."""
+    return (Status.SPAM, "spam: honeypot field filled") if facts.honeypot_filled else None
+
+
+@check(Rule.FORM_AGE, "Form age")
+def form_age(facts: Facts, rules: Rules) -> Verdict | None:
+    """The form came back sooner than a person can fill it (a linkback has no form)."""
+    seconds = facts.seconds_on_form
+    if seconds is None or seconds >= rules.min_form_seconds:
+        return None
+    # Rounded down, so the reason never shows the "3.0" that would have passed; a clock
+    # stepped back shows as 0.0.
+    shown = math.floor(round(max(seconds, 0.0) * 10, 6)) / 10
+    return Status.SPAM, f"spam: sent {shown:.1f} seconds after the form was shown"
+
+
+@check(Rule.DISALLOWED_WORD, "Disallowed word")
+def disallowed_word(facts: Facts, rules: Rules) -> Verdict | None:
+    """A line of the disallowed words is in a field, or its range holds the IP: spam."""
+    match = _first_match(rules.disallowed_words, facts, "disallowed")
+    return None if match is None else (Status.SPAM, f"spam: {match}")
+
+
+@check(Rule.MODERATION_WORD, "Moderation word")
+def moderation_word(facts: Facts, rules: Rules) -> Verdict | None:
+    """A line of the moderation words is in a field, or its range holds the IP: held."""
+    match = _first_match(rules.moderation_words, facts, "moderation")
+    return None if match is None else (Status.PENDING, f"held: {match}")
+
+
+@check(Rule.LINKS, "Links")
+def links(facts: Facts, rules: Rules) -> Verdict | None:
+    """The text holds `max_links` links or more (0: no limit): held."""
+    # WordPress counts the links of the text only, not the website field.
+    count = count_links(facts.text)
+    if rules.max_links <= 0 or count < rules.max_links:
+        return None
+    return Status.PENDING, f"held: {count} {'link' if count == 1 else 'links'}"
+
+
+@check(Rule.KNOWN_AUTHOR, "Known author")
+def known_author(facts: Facts, rules: Rules) -> Verdict | None:
+    """The author had an entry approved before, and the settings trust known authors."""
+    if rules.trust_known_authors and facts.author_has_approved_entry:
+        return Status.APPROVED, "approved: known author"
+    return None
+
+
+@check(Rule.HOLD_ALL, "Hold every entry")
+def hold_all(facts: Facts, rules: Rules) -> Verdict | None:
+    """The settings hold every entry for a moderator."""
+    return (Status.PENDING, "held for a moderator") if rules.hold_all else None
+
+
+@check(Rule.NO_RULE, "No rule")
+def no_rule(facts: Facts, rules: Rules) -> Verdict:
+    """Nothing held the entry: it is approved. Always applies, so it comes last."""
+    return Status.APPROVED, "approved: no rule held it"
+
+
+# The policy, in the order the rules are tried: the first that applies decides.
+CHECKS: tuple[Check, ...] = (
+    honeypot,
+    form_age,
+    disallowed_word,
+    moderation_word,
+    links,
+    known_author,
+    hold_all,
+    no_rule,
+)
+# Every rule's label for the dashboard: the checks', and those of the two statuses that
+# decide() never gives (a moderator's hand, a linkback that does not link here).
+LABELS: dict[Rule, str] = {
+    **{each.rule: each.label for each in CHECKS},
+    Rule.MODERATOR: "Moderator",
+    Rule.NO_LINK: "No link back",
+}
+
+
 def decide(facts: Facts, rules: Rules) -> Decision:
     """Choose the first status of a new entry; the first matching rule wins."""
-    if facts.honeypot_filled:
-        return Decision(Status.SPAM, Rule.HONEYPOT, "spam: honeypot field filled")
-    seconds = facts.seconds_on_form
-    if seconds is not None and seconds < rules.min_form_seconds:
-        # Rounded down, so the reason never shows the "3.0" that would have passed; a
-        # clock stepped back shows as 0.0.
-        shown = math.floor(round(max(seconds, 0.0) * 10, 6)) / 10
-        reason = f"spam: sent {shown:.1f} seconds after the form was shown"
-        return Decision(Status.SPAM, Rule.FORM_AGE, reason)
-    fields = _Fields.of(facts)
-    if match := _first_match(rules.disallowed_words, fields, "disallowed"):
-        return Decision(Status.SPAM, Rule.DISALLOWED_WORD, f"spam: {match}")
-    if match := _first_match(rules.moderation_words, fields, "moderation"):
-        return Decision(Status.PENDING, Rule.MODERATION_WORD, f"held: {match}")
-    # WordPress counts the links of the text only, not the website field.
-    links = count_links(facts.text)
-    if rules.max_links > 0 and links >= rules.max_links:
-        noun = "link" if links == 1 else "links"
-        return Decision(Status.PENDING, Rule.LINKS, f"held: {links} {noun}")
-    if rules.trust_known_authors and facts.author_has_approved_entry:
-        return Decision(Status.APPROVED, Rule.KNOWN_AUTHOR, "approved: known author")
-    if rules.hold_all:
-        return Decision(Status.PENDING, Rule.HOLD_ALL, "held for a moderator")
-    return Decision(Status.APPROVED, Rule.NO_RULE, "approved: no rule held it")
+    for each in CHECKS:
+        decision = each(facts, rules)
+        if decision is not None:
+            return decision
+    raise AssertionError("no_rule always applies")
 
 
 def word_list(text: str) -> tuple[str, ...]:
@@ -221,8 +312,11 @@ def already_matched(words: list[str], word: str) -> bool:
     return False
 
 
-def _first_match(words: tuple[str, ...], fields: _Fields, kind: str) -> str | None:
+def _first_match(words: tuple[str, ...], facts: Facts, kind: str) -> str | None:
     """Describe the first word (in list order) that matches, naming its first field."""
+    if not words:
+        return None
+    fields = _Fields.of(facts)
     for raw in words:
         word = _clean(raw)
         if not word:

@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -25,8 +26,6 @@ PASSWORD_MAX_CHARS = 1024
 PASSWORD_METHOD = "scrypt"
 AUDIT_PAGE_SIZE = 100
 LOGIN_MAX_AGE = timedelta(days=30)  # a login ends then, even if never logged out
-# Checked against when the username is unknown, so both cases cost one scrypt.
-_DECOY_HASH = generate_password_hash("not a password of anyone", method=PASSWORD_METHOD)
 
 
 @dataclass(frozen=True)
@@ -81,9 +80,16 @@ def find_moderator(session: Session, username: str) -> Moderator | None:
     )
 
 
+@cache
+def _decoy_hash() -> str:
+    """Checked against when the username is unknown, so both cases cost one scrypt. Made
+    on first use: a scrypt hash at import would slow every process that imports this."""
+    return generate_password_hash("not a password of anyone", method=PASSWORD_METHOD)
+
+
 def _verified(moderator: Moderator | None, password: str) -> bool:
     """One password hash checked whatever the case: unknown user, wrong password, disabled."""
-    hashed = moderator.password_hash if moderator is not None else _DECOY_HASH
+    hashed = moderator.password_hash if moderator is not None else _decoy_hash()
     return (
         check_password_hash(hashed, password) and moderator is not None and not moderator.disabled
     )

@@ -1,4 +1,5 @@
-"""A reader's comment: screened by the Discussion rules, stored once, placed on its page."""
+"""A reader's comment: screened by the Discussion rules, stored once, placed on its page
+(services return places: the web layer builds the address)."""
 
 import hashlib
 import json
@@ -9,36 +10,33 @@ from sqlalchemy import bindparam, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from moderation.infra.models import Entry, Post, utcnow
+from moderation.infra.models import DiscussionSettings, Entry, Post, utcnow
 from moderation.rules import policy, sanitize
-from moderation.rules.errors import Closed, Duplicate, Flooding, Refused
+from moderation.rules.errors import NO_POST, Closed, Duplicate, Flooding, NotFound, Refused
 from moderation.rules.limits import USER_AGENT_MAX_CHARS
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import discussion, threads
+from moderation.services import discussion, places, threads
+from moderation.services.places import Place
 
 
 @dataclass(frozen=True)
 class Submission:
-    """A reader's comment, validated by the form."""
+    """A reader's comment, validated by the form: the facts the policy weighs, and the
+    comment it answers (None: it starts a thread)."""
 
-    text: str
-    name: str
-    email: str
-    website: str
-    parent_id: int | None
-    ip_address: str
-    user_agent: str
-    honeypot_filled: bool = False
-    seconds_on_form: float | None = None  # since the form was shown; None: unknown
-
-
-@dataclass(frozen=True)
-class StoredComment:
-    id: int
-    path: str  # where its author reads it, from the app's root (threads.permalink_path)
+    facts: policy.Facts
+    parent_id: int | None = None
 
 
 DUPLICATE = "Duplicate comment detected; it looks as though you've already said that!"
+
+# The post, the Discussion settings, and how many of the post's entries take a rank (a
+# new top-level comment takes the next one): one query.
+_POST_FOR_SUBMISSION = (
+    select(Post, DiscussionSettings, threads.ranked_count(Post.id))
+    .outerjoin(DiscussionSettings, DiscussionSettings.id == discussion.SETTINGS_ID)
+    .where(Post.slug == bindparam("slug"))
+)
 
 
 def submit_comment(
@@ -47,8 +45,9 @@ def submit_comment(
     submission: Submission,
     flood_seconds: int = 0,
     min_form_seconds: float = policy.MIN_FORM_SECONDS,
-) -> StoredComment:
-    """Screen a reader's comment and store it with the status the rules give.
+) -> Place:
+    """Screen a reader's comment, store it with the status the rules give, and return
+    the place its author is taken to.
 
     Refused before anything is stored: a closed post (Closed), a bad parent (Refused),
     the same comment again (Duplicate), a second one within `flood_seconds` from the
@@ -57,64 +56,63 @@ def submit_comment(
     A top-level comment costs two statements, the INSERT included: its page comes from
     the count the first one reads, and a duplicate is found by the INSERT itself.
     """
-    post, settings, ranked = threads.post_for_submission(session, slug)
+    row = session.execute(_POST_FOR_SUBMISSION, {"slug": slug}).one_or_none()
+    if row is None:
+        raise NotFound(NO_POST)
+    post, stored_settings, ranked = row
+    settings = discussion.from_row(stored_settings)
     now = utcnow()
     if not policy.is_open(post, EntryType.COMMENT, settings.close_after_days, now):
         raise Closed("Comments are closed on this post.")
     if submission.parent_id is not None:
         _check_parent(session, slug, submission.parent_id, settings.thread_depth)
     fingerprint = comment_fingerprint(post.id, submission)
-    if flood_seconds and _posted_since(session, submission, now - timedelta(seconds=flood_seconds)):
+    facts = submission.facts
+    if flood_seconds and _posted_since(session, facts, now - timedelta(seconds=flood_seconds)):
         if _fingerprint_taken(session, fingerprint):
             raise Duplicate(DUPLICATE)  # a second click: say why, not "too quickly"
         raise Flooding("You are posting comments too quickly. Slow down.")
     rules = replace(settings.rules, min_form_seconds=min_form_seconds)
-    known = rules.trust_known_authors and _known_author(session, submission)
-    decision = policy.decide(
-        policy.Facts(
-            text=submission.text,
-            name=submission.name,
-            email=submission.email,
-            website=submission.website,
-            ip_address=submission.ip_address,
-            user_agent=submission.user_agent,
-            honeypot_filled=submission.honeypot_filled,
-            seconds_on_form=submission.seconds_on_form,
-            author_has_approved_entry=known,
-        ),
-        rules,
-    )
+    known = rules.trust_known_authors and _known_author(session, facts)
+    decision = policy.decide(replace(facts, author_has_approved_entry=known), rules)
     values = {
         "post_id": post.id,
         "parent_id": submission.parent_id,
         "type": EntryType.COMMENT,
         **decision.columns(),
-        "author": submission.name,
-        "email": submission.email,
-        "website": submission.website,
-        "body": submission.text,
-        "body_html": sanitize.comment_html(submission.text),
-        "ip_address": submission.ip_address,
-        "user_agent": submission.user_agent[:USER_AGENT_MAX_CHARS],
+        **_entry_columns(facts),
         "fingerprint": fingerprint,
         "created": now,
         "updated": now,
     }
-    insert_comment = _INSERT_COMMENT[session.get_bind().dialect.name]
-    entry_id = session.scalar(insert_comment, values)
+    entry_id = session.scalar(_INSERT_COMMENT[session.get_bind().dialect.name], values)
     if entry_id is None:  # the fingerprint is taken: said before, whatever its status
         raise Duplicate(DUPLICATE)
     if decision.status not in (Status.PENDING, Status.APPROVED):
-        return StoredComment(entry_id, f"/posts/{slug}/")  # shown nowhere
+        return Place(entry_id, slug, None)  # shown nowhere
     if submission.parent_id is not None:  # on the page of the thread it answers
-        return StoredComment(entry_id, threads.permalink_path(session, entry_id))
-    page = threads.page_of_rank(ranked + 1, settings.comments_per_page)
-    return StoredComment(entry_id, threads.page_path(slug, page, entry_id))
+        return places.landing_place(session, entry_id)
+    return Place(entry_id, slug, settings.page_of(ranked + 1))
+
+
+def _entry_columns(facts: policy.Facts) -> dict[str, str]:
+    """The comment as stored: the text as typed and once sanitised, and its author."""
+    return {
+        "author": facts.name,
+        "email": facts.email,
+        "website": facts.website,
+        "body": facts.text,
+        "body_html": sanitize.comment_html(facts.text),
+        "ip_address": facts.ip_address,
+        "user_agent": facts.user_agent[:USER_AGENT_MAX_CHARS],
+    }
 
 
 def comment_fingerprint(post_id: int, submission: Submission) -> str:
-    """What makes two comments the same (§6 duplicate): post, parent, name, email, text."""
-    fields = [post_id, submission.parent_id, submission.name, submission.email, submission.text]
+    """What makes two comments the same, so that the second is refused as a duplicate
+    (issue 6, the Discussion rules): post, parent, name, email and text."""
+    facts = submission.facts
+    fields = [post_id, submission.parent_id, facts.name, facts.email, facts.text]
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
 
@@ -122,22 +120,23 @@ def _fingerprint_taken(session: Session, fingerprint: str) -> bool:
     return session.scalar(select(Entry.id).where(Entry.fingerprint == fingerprint)) is not None
 
 
-def _posted_since(session: Session, submission: Submission, since: datetime) -> bool:
-    """A comment from this IP or this email since `since` (§6 flood rule)."""
+def _posted_since(session: Session, facts: policy.Facts, since: datetime) -> bool:
+    """A comment from this IP or this email since `since`: the flood rule (SPEC §2,
+    COMMENT_FLOOD_SECONDS: the least time between two entries from one IP or email)."""
     return _any_comment(
         session,
         Entry.created > since,
-        or_(Entry.ip_address == submission.ip_address, Entry.email == submission.email),
+        or_(Entry.ip_address == facts.ip_address, Entry.email == facts.email),
     )
 
 
-def _known_author(session: Session, submission: Submission) -> bool:
+def _known_author(session: Session, facts: policy.Facts) -> bool:
     """An approved comment with the same name and email (the email is not verified)."""
     return _any_comment(
         session,
         Entry.status == Status.APPROVED,
-        Entry.author == submission.name,
-        Entry.email == submission.email,
+        Entry.author == facts.name,
+        Entry.email == facts.email,
     )
 
 
@@ -188,16 +187,13 @@ _READERS_PARENT_LEVEL = _parent_level_statement(readers=True)
 _PARENT_LEVEL = _parent_level_statement(readers=False)
 
 
-def _check_parent(
-    session: Session, slug: str, parent_id: int, thread_depth: int | None = None
-) -> None:
-    """§3: a reply answers an approved comment of the same post, at most `thread_depth`
-    deep (§6; top-level entries are depth 1, and the settings say when not given).
+def _check_parent(session: Session, slug: str, parent_id: int, thread_depth: int) -> None:
+    """A reply answers an approved comment of the same post (SPEC §3, Comment fields:
+    parent), at most `thread_depth` deep (the thread depth of the Discussion settings,
+    issue 6; top-level entries are depth 1).
 
     One recursive query walks the approved ancestors, as far as the limit and no further.
     """
-    if thread_depth is None:
-        thread_depth = discussion.load(session).thread_depth
     level = session.scalar(
         _READERS_PARENT_LEVEL,
         {"parent_id": parent_id, "slug": slug, "thread_depth": thread_depth},
@@ -208,8 +204,8 @@ def _check_parent(
 
 
 def check_reply_depth(session: Session, parent_id: int, thread_depth: int) -> None:
-    """A moderator's reply keeps to thread_depth too (§6): Refused when the parent, once
-    approved, stands at the deepest level."""
+    """A moderator's reply keeps to the thread depth of the Discussion settings too
+    (issue 6): Refused when the parent, once approved, stands at the deepest level."""
     level = session.scalar(_PARENT_LEVEL, {"parent_id": parent_id, "thread_depth": thread_depth})
     _check_depth(level or 1, thread_depth)
 

@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from moderation.infra.models import Entry, Post, utcnow
+from moderation.rules import policy
 from moderation.rules.statuses import EntryType, Status
 from moderation.services import comments, moderating, posts
 from moderation.services.accounts import Actor
@@ -45,14 +46,15 @@ PINGBACK = (
     "the new stones from the old, as the <em>Gazette</em> reports […]",
 )
 FIRST = comments.Submission(
-    text="Walked across it this morning. The new cycle lane is a big improvement,\n"
-    "and the stonework looks wonderful.",
-    name="Maria Lopez",
-    email="maria@example.com",
-    website="https://maria.example.net/",
-    parent_id=None,
-    ip_address="192.0.2.10",
-    user_agent="demo",
+    policy.Facts(
+        text="Walked across it this morning. The new cycle lane is a big improvement,\n"
+        "and the stonework looks wonderful.",
+        name="Maria Lopez",
+        email="maria@example.com",
+        website="https://maria.example.net/",
+        ip_address="192.0.2.10",
+        user_agent="demo",
+    )
 )
 REPLY_TEXT = (
     "Agreed! Does anyone know whether the lights will be on all night,\nor only until midnight?"
@@ -60,6 +62,7 @@ REPLY_TEXT = (
 
 
 def loaded(session: Session) -> bool:
+    """Whether the demo post is there already."""
     return session.scalar(select(Post.id).where(Post.slug == SLUG)) is not None
 
 
@@ -74,13 +77,15 @@ def load(session: Session) -> Post:
         session,
         post.slug,
         comments.Submission(
-            text=REPLY_TEXT,
-            name="Tom Becker",
-            email="tom@example.com",
-            website="",
+            policy.Facts(
+                text=REPLY_TEXT,
+                name="Tom Becker",
+                email="tom@example.com",
+                website="",
+                ip_address="192.0.2.11",
+                user_agent="demo",
+            ),
             parent_id=first,
-            ip_address="192.0.2.11",
-            user_agent="demo",
         ),
     ).id
     _approve(session, reply)

@@ -40,10 +40,17 @@ SAVE_ACTION = "settings"
 
 @dataclass(frozen=True)
 class Settings:
+    """The Discussion settings: the policy's rules, when posts close, and how their
+    threads nest and page."""
+
     rules: policy.Rules = field(default_factory=policy.Rules)
     close_after_days: int = 0  # close comments and pings on posts older than this; 0: never
     thread_depth: int = 5  # replies nest at most this deep (1: no replies)
     comments_per_page: int = 50  # top-level entries per page of a post
+
+    def page_of(self, rank: int) -> int:
+        """The page of comments that shows the top-level entry of this rank (from 1)."""
+        return (rank - 1) // max(self.comments_per_page, 1) + 1
 
 
 def load(session: Session) -> Settings:

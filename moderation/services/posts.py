@@ -1,7 +1,7 @@
-"""Posts, and entries as moderators list and move them."""
+"""Posts: created, found by slug, listed with their counts for readers and for the
+dashboard, and opened or closed to comments and pings."""
 
 import re
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -13,7 +13,7 @@ from moderation.infra.models import Entry, Post
 from moderation.rules import sanitize
 from moderation.rules.errors import NO_POST, NotFound, Refused
 from moderation.rules.limits import SLUG_MAX_CHARS, TITLE_MAX_CHARS, URL_MAX_CHARS
-from moderation.rules.statuses import EntryType, Status
+from moderation.rules.statuses import Status
 from moderation.services.accounts import Actor, record
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -32,6 +32,7 @@ _POST_BY_SLUG = select(Post).where(Post.slug == bindparam("slug"))
 
 
 def get_post(session: Session, slug: str) -> Post:
+    """The post at a slug; NotFound when there is none."""
     post = session.scalar(_POST_BY_SLUG, {"slug": slug})
     if post is None:
         raise NotFound(NO_POST)
@@ -81,24 +82,6 @@ def post_summaries(session: Session) -> list[PostSummary]:
     return [PostSummary(*row) for row in rows]
 
 
-def queue(
-    session: Session, status: Status | None = None, entry_type: EntryType | None = None
-) -> Sequence[Entry]:
-    """Entries for moderators, newest first, optionally of one status and type."""
-    query = select(Entry).order_by(Entry.created.desc(), Entry.id.desc())
-    if status is not None:
-        query = query.where(Entry.status == status)
-    if entry_type is not None:
-        query = query.where(Entry.type == entry_type)
-    return session.scalars(query).all()
-
-
-def post_slugs(session: Session, post_ids: Collection[int]) -> dict[int, str]:
-    if not post_ids:
-        return {}
-    return dict(session.execute(select(Post.id, Post.slug).where(Post.id.in_(post_ids))).all())
-
-
 @dataclass(frozen=True)
 class PostRow:
     id: int
@@ -134,6 +117,7 @@ def post_rows(session: Session) -> list[PostRow]:
 def set_post_open(
     session: Session, actor: Actor, post_id: int, comments_open: bool, pings_open: bool
 ) -> Post:
+    """Open or close a post to comments and to pings, and log it."""
     post = session.get(Post, post_id)
     if post is None:
         raise NotFound("There is no such post.")

@@ -1,6 +1,8 @@
-"""A post's thread as readers see it: pages of top-level entries with their replies,
-likes and reposts apart, where each entry's permalink lands, and the version that
-tells the page cache when to draw it again (§3, §6)."""
+"""A post's thread as readers see it: which entries it draws and how they rank, pages of
+top-level entries with their replies (likes and reposts apart), and the version that
+tells the page cache when to draw it again. Pages of comments and thread depth are the
+Discussion settings of issue 6; what a public page may show is SPEC §3 (Comment fields:
+the email never)."""
 
 from collections import defaultdict
 from collections.abc import Callable, Collection
@@ -13,7 +15,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    literal_column,
     null,
     or_,
     select,
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from moderation.infra.models import DiscussionSettings, Entry, Post
+from moderation.infra.models import Entry, Post
 from moderation.rules import identicon
 from moderation.rules.errors import NO_POST, NotFound
 from moderation.rules.statuses import EntryType, MentionKind, Status
@@ -33,7 +34,8 @@ REACTIONS = (MentionKind.LIKE, MentionKind.REPOST)  # shown as a row of avatars
 
 @dataclass(frozen=True)
 class PublicEntry:
-    """What a public page may show of an entry: §3, it has no email field."""
+    """What a public page may show of an entry: no email field (SPEC §3, Comment fields:
+    the email is never public)."""
 
     id: int
     type: EntryType
@@ -102,15 +104,15 @@ def not_reaction(entry) -> object:
     )
 
 
-def _shown(entry, post_id=None) -> object:
+def shown(entry, post_id=None) -> object:
     """The entry is drawn in the thread (of post `post_id`, when given): approved, or
     pending and the reader's own (the ids bound as "own"), and not a like or repost."""
     own = and_(entry.status == Status.PENDING, entry.id.in_(bindparam("own", expanding=True)))
-    shown = and_(or_(entry.status == Status.APPROVED, own), not_reaction(entry))
-    return shown if post_id is None else and_(entry.post_id == post_id, shown)
+    drawn = and_(or_(entry.status == Status.APPROVED, own), not_reaction(entry))
+    return drawn if post_id is None else and_(entry.post_id == post_id, drawn)
 
 
-def _parent_of(entry) -> tuple:
+def parent_of(entry) -> tuple:
     """The entry's parent, to outer-join by primary key, and the condition that the entry
     stands at the top level: it is drawn under its parent only when that is an approved
     entry of the thread (not when the parent went to trash, say).
@@ -123,19 +125,47 @@ def _parent_of(entry) -> tuple:
     return parent, alone
 
 
+def ranked_count(post_id, before=None):
+    """How many approved entries of a post take a rank of their own (stand at the top
+    level and are no like or repost): all of them, or those placed before `before`
+    (columns `created` and `id`). A scalar subquery."""
+    earlier = aliased(Entry)
+    parent, alone = parent_of(earlier)
+    conditions = [
+        earlier.post_id == post_id,
+        earlier.status == Status.APPROVED,
+        not_reaction(earlier),
+        alone,
+    ]
+    if before is not None:
+        conditions.append(
+            or_(
+                earlier.created < before.created,
+                and_(earlier.created == before.created, earlier.id < before.id),
+            )
+        )
+    return (
+        select(func.count())
+        .select_from(earlier)
+        .outerjoin(parent, parent.id == earlier.parent_id)
+        .where(*conditions)
+        .scalar_subquery()
+    )
+
+
 def _ranked_top_level(post_id):
     """The top-level entries of a post with their rank, oldest first: a CTE (id, status,
     rank). Only approved ones take a rank of their own; the reader's pending one takes the
     rank it will have once approved, so it shows on the page where it lands and moves no
     one else."""
     top = aliased(Entry)
-    parent, alone = _parent_of(top)
+    parent, alone = parent_of(top)
     approved = case((top.status == Status.APPROVED, 1), else_=0)
     rank = func.sum(approved).over(order_by=(top.created, top.id)) + 1 - approved
     return (
         select(top.id, top.status, rank.label("rank"))
         .outerjoin(parent, parent.id == top.parent_id)
-        .where(_shown(top, post_id), alone)
+        .where(shown(top, post_id), alone)
         .cte("ranked")
     )
 
@@ -155,7 +185,7 @@ def _thread_page_statement():
     tree = tree.union_all(
         select(reply.id, reply.status, tree.c.rank)
         .join(tree, reply.parent_id == tree.c.id)
-        .where(_shown(reply, post_id), tree.c.status == Status.APPROVED)
+        .where(shown(reply, post_id), tree.c.status == Status.APPROVED)
     )
     totals = (
         select(func.max(ranked.c.rank)).scalar_subquery().label("last_rank"),
@@ -190,71 +220,6 @@ def _thread_page_statement():
     return select(page).order_by(page.c.created, page.c.id)
 
 
-def _approved_top_level_count(post_id, before=None):
-    """How many approved entries of a post take a rank of their own (stand at the top
-    level and are no like or repost): all of them, or those placed before `before`
-    (columns `created` and `id`). A scalar subquery."""
-    earlier = aliased(Entry)
-    parent, alone = _parent_of(earlier)
-    conditions = [
-        earlier.post_id == post_id,
-        earlier.status == Status.APPROVED,
-        not_reaction(earlier),
-        alone,
-    ]
-    if before is not None:
-        conditions.append(
-            or_(
-                earlier.created < before.created,
-                and_(earlier.created == before.created, earlier.id < before.id),
-            )
-        )
-    return (
-        select(func.count())
-        .select_from(earlier)
-        .outerjoin(parent, parent.id == earlier.parent_id)
-        .where(*conditions)
-        .scalar_subquery()
-    )
-
-
-def _entry_place_statement():
-    """Where an entry is drawn: its post's slug, its status and kind, and the rank of the
-    top-level entry it hangs under (found by walking up), or NULL when not drawn."""
-    start, above = aliased(Entry), aliased(Entry)
-    chain = (
-        select(
-            start.id,
-            start.parent_id,
-            start.post_id,
-            start.created,
-            literal_column("0").label("level"),  # a typed 0, as PostgreSQL wants
-        )
-        .where(start.id == bindparam("entry_id"), _shown(start))
-        .cte("chain", recursive=True)
-    )
-    chain = chain.union_all(
-        select(above.id, above.parent_id, above.post_id, above.created, chain.c.level + 1)
-        .join(chain, above.id == chain.c.parent_id)
-        .where(above.status == Status.APPROVED, not_reaction(above))
-    )
-    top = select(chain).order_by(chain.c.level.desc()).limit(1).subquery("top")
-    approved_before = _approved_top_level_count(top.c.post_id, before=top.c)
-    rank = select(approved_before + 1).select_from(top).scalar_subquery()
-    return (
-        select(
-            Post.slug,
-            Entry.status,
-            Entry.mention_kind,
-            rank.label("rank"),
-            DiscussionSettings.comments_per_page,
-        )
-        .join(Post, Post.id == Entry.post_id)
-        .outerjoin(DiscussionSettings, DiscussionSettings.id == discussion.SETTINGS_ID)
-        .where(Entry.id == bindparam("entry_id"))
-    )
-
-
 # The post page's statements, built once too.
 _POST_WITH_VERSION = select(
     Post,
@@ -266,12 +231,6 @@ _POST_WITH_VERSION = select(
     .scalar_subquery(),
 ).where(Post.slug == bindparam("slug"))
 _THREAD_PAGE = _thread_page_statement()
-_ENTRY_PLACE = _entry_place_statement()
-_POST_FOR_SUBMISSION = (
-    select(Post, DiscussionSettings, _approved_top_level_count(Post.id))
-    .outerjoin(DiscussionSettings, DiscussionSettings.id == discussion.SETTINGS_ID)
-    .where(Post.slug == bindparam("slug"))
-)
 
 
 def post_with_version(session: Session, slug: str) -> tuple[Post, tuple]:
@@ -282,27 +241,6 @@ def post_with_version(session: Session, slug: str) -> tuple[Post, tuple]:
         raise NotFound(NO_POST)
     post, count, newest = row
     return post, (count, newest)
-
-
-def post_for_submission(session: Session, slug: str) -> tuple[Post, discussion.Settings, int]:
-    """The post at a slug, the Discussion settings, and how many of the post's entries
-    take a rank (a new top-level entry takes the next one): one query."""
-    row = session.execute(_POST_FOR_SUBMISSION, {"slug": slug}).one_or_none()
-    if row is None:
-        raise NotFound(NO_POST)
-    post, settings, ranked = row
-    return post, discussion.from_row(settings), ranked
-
-
-def page_of_rank(rank: int, per_page: int) -> int:
-    """The page of comments that shows the top-level entry of this rank (from 1)."""
-    return (rank - 1) // max(per_page, 1) + 1
-
-
-def page_path(slug: str, page: int, entry_id: int) -> str:
-    """/posts/<slug>/?cpage=N#comment-ID, without ?cpage on page 1: from the app's root."""
-    query = f"?cpage={page}" if page > 1 else ""
-    return f"/posts/{slug}/{query}#comment-{entry_id}"
 
 
 def post_thread(
@@ -355,43 +293,6 @@ def post_thread(
         page=page,
         pages=max(1, -(-(last_rank or 0) // per_page)),
     )
-
-
-def entry_page(session: Session, entry_id: int, own_ids: Collection[int] = ()) -> tuple[str, int]:
-    """The slug of an entry's post and the page of comments that shows it: one query.
-
-    NotFound unless the public sees the entry (approved), or it is one of `own_ids`
-    and pending: its author sees it on the page where it will stay once approved.
-    """
-    row = session.execute(_ENTRY_PLACE, {"entry_id": entry_id, "own": sorted(own_ids)}).first()
-    if row is None:
-        raise NotFound("There is no such comment.")
-    if row.rank is not None:
-        per_page = row.comments_per_page  # None before the settings are first saved
-        per_page = discussion.Settings().comments_per_page if per_page is None else per_page
-        return row.slug, page_of_rank(row.rank, per_page)
-    if row.status == Status.APPROVED and row.mention_kind in REACTIONS:
-        return row.slug, 1  # likes and reposts show on every page
-    raise NotFound("There is no such comment.")
-
-
-def permalink_path(session: Session, entry_id: int) -> str:
-    """Where an entry is read: /posts/<slug>/?cpage=N#comment-ID (no ?cpage on page 1).
-
-    For the page a submission redirects to, so a pending entry counts as its author's
-    own. An entry shown nowhere (spam, trash) gets its post's first page. The path is
-    from the application's root.
-    """
-    try:
-        slug, page = entry_page(session, entry_id, own_ids=[entry_id])
-    except NotFound:
-        slug = session.scalar(
-            select(Post.slug).join(Entry, Entry.post_id == Post.id).where(Entry.id == entry_id)
-        )
-        if slug is None:
-            raise
-        return f"/posts/{slug}/"
-    return page_path(slug, page, entry_id)
 
 
 def thread_version(session: Session, post: Post) -> tuple:

@@ -1,17 +1,17 @@
-"""Command line: `flask --app wsgi ...` (SPEC §2)."""
+"""Command line: `flask --app wsgi ...` (SPEC §2, Command line)."""
 
 import json
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, with_appcontext
 
 from moderation.infra import db, jobs
 from moderation.rules import errors
 from moderation.rules.limits import MAX_ID
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import accounts, demo, moderating, posts
+from moderation.services import accounts, demo, moderating, posts, queue
 
 db_cli = AppGroup("db", help="Manage the database schema.")
 posts_cli = AppGroup("posts", help="Manage posts.")
@@ -76,37 +76,36 @@ def create_post(slug: str, title: str, url: str | None, body_file) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_comments(status: str | None, entry_type: str | None, as_json: bool) -> None:
     """List queue entries, newest first (a moderator's tool: emails included)."""
-    session = db.get_session()
-    entries = posts.queue(
-        session, Status(status) if status else None, EntryType(entry_type) if entry_type else None
+    wanted = queue.QueueFilter(
+        tab=status or queue.ANY, entry_type=EntryType(entry_type) if entry_type else None
     )
-    slugs = posts.post_slugs(session, {entry.post_id for entry in entries})
-    for entry in entries:
+    for row in queue.queue_rows(db.get_session(), wanted):
         if as_json:
-            click.echo(json.dumps(_entry_json(entry, slugs[entry.post_id]), ensure_ascii=False))
+            click.echo(json.dumps(_entry_json(row), ensure_ascii=False))
         else:
             click.echo(
-                f"{entry.id:>6}  {entry.status.value:<8}  {entry.type.value:<10}  "
-                f"{slugs[entry.post_id]}  {entry.author}"
-                + (f" <{entry.email}>" if entry.email else "")
-                + f"  {entry.reason}"
+                f"{row.id:>6}  {row.status.value:<8}  {row.type.value:<10}  "
+                f"{row.post_slug}  {row.author}"
+                + (f" <{row.email}>" if row.email else "")
+                + f"  {row.reason}"
             )
 
 
-def _entry_json(entry, slug: str) -> dict:
+def _entry_json(row: queue.QueueRow) -> dict:
+    """The fields of SPEC §2 (`comments list --json`), the email included."""
     return {
-        "id": entry.id,
-        "type": entry.type.value,
-        "status": entry.status.value,
-        "post": slug,
-        "author": entry.author,
-        "email": entry.email,
-        "website": entry.website,
-        "text": entry.body,
-        "html": entry.body_html,
-        "source_url": entry.source_url,
-        "reason": entry.reason,
-        "created": entry.created.isoformat(),
+        "id": row.id,
+        "type": row.type.value,
+        "status": row.status.value,
+        "post": row.post_slug,
+        "author": row.author,
+        "email": row.email,
+        "website": row.website,
+        "text": row.text,
+        "html": str(row.html),
+        "source_url": row.source_url,
+        "reason": row.reason,
+        "created": row.created.isoformat(),
     }
 
 
@@ -199,7 +198,12 @@ def worker(burst: bool) -> None:
 
 def permalink(slug: str) -> str:
     """The post's address: absolute with SITE_URL, else a path on whatever host serves it."""
-    return f"{current_app.config['SITE_URL'] or ''}/posts/{slug}/"
+    # The command line has no request for url_for: build on a stand-in one, at the root
+    # (SITE_URL brings any path of its own) and at a host TRUSTED_HOSTS accepts.
+    trusted = current_app.config["TRUSTED_HOSTS"] or ["localhost"]
+    with current_app.test_request_context(base_url=f"http://{trusted[0].lstrip('.')}/"):
+        path = url_for("public.post", slug=slug)
+    return (current_app.config["SITE_URL"] or "") + path
 
 
 def init_app(app: Flask) -> None:

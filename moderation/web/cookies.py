@@ -1,7 +1,7 @@
 """The reader's own cookies: remembered details (opt-in) and their pending entries.
 
-§3: the email may live only in the commenter's own opt-in cookie, never in the
-session, which anyone holding it can read.
+SPEC §3 (Comment fields): the email may live only in the commenter's own opt-in
+"remember me" cookie, never in the signed session, which anyone holding it can read.
 """
 
 import time
@@ -13,7 +13,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 COMMENTER_COOKIE = "comment_author"
 COMMENTER_MAX_AGE = 365 * 24 * 3600
 OWN_ENTRIES_COOKIE = "own_entries"
-OWN_ENTRY_SECONDS = 600  # §3: the author sees their pending comment for 10 minutes
+# SPEC §3 (The author's own pending comment): the author alone sees it for 10 minutes.
+OWN_ENTRY_SECONDS = 600
 OWN_ENTRIES_KEPT = 20
 
 

@@ -5,6 +5,7 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from flask import Request
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, Signer
 from wtforms import (
@@ -21,6 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from moderation.rules import policy
 from moderation.rules.limits import (
     COMMENT_MAX_BYTES,
     EMAIL_MAX_BYTES,
@@ -30,8 +32,8 @@ from moderation.rules.limits import (
 )
 from moderation.services.comments import Submission
 
-# §3: NUL, other C0/C1 controls and bidi overrides are refused; a comment may hold
-# newlines and tabs, a one-line field nothing of the kind.
+# SPEC §3 (Comment fields): NUL, other C0/C1 controls and bidi overrides are refused; a
+# comment may hold newlines and tabs, a one-line field nothing of the kind.
 _BIDI = "\u202a-\u202e\u2066-\u2069"
 TEXT_FORBIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 LINE_FORBIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
@@ -79,7 +81,7 @@ class NoControlCharacters:
 
 
 class MaxBytes:
-    """Limits are UTF-8 bytes, as WordPress counts them (SPEC §3)."""
+    """Limits are UTF-8 bytes, as WordPress counts them (SPEC §3, Comment fields)."""
 
     def __init__(self, limit: int):
         self.limit = limit
@@ -163,7 +165,8 @@ class CommentForm(FlaskForm):
     remember = BooleanField(
         "Save my name, email, and website in this browser for the next time I comment."
     )
-    # §6 anti-spam: a field people never see (bots fill it in), and when the form was shown.
+    # The anti-spam fields of issue 6 (the policy's honeypot and form-age rules): a field
+    # people never see (bots fill it in), and when the form was shown.
     homepage = StringField()
     shown = HiddenField()
 
@@ -171,20 +174,21 @@ class CommentForm(FlaskForm):
         if field.data and entry_id(field.data) is None:
             raise ValidationError("The comment you are replying to is not available.")
 
-    def submission(
-        self, ip_address: str, user_agent: str, seconds_on_form: float | None = None
-    ) -> Submission:
-        return Submission(
+    def submission(self, request: Request, secret: str, now: float) -> Submission:
+        """The comment as the service takes it: what the policy weighs, the sender's
+        address and agent and the seconds since the form was shown (None when its stamp
+        is missing or forged) included, and the comment it answers."""
+        facts = policy.Facts(
             text=self.comment.data,
             name=self.name.data,
             email=self.email.data,
             website=self.website.data or "",
-            parent_id=entry_id(self.parent.data),
-            ip_address=ip_address,
-            user_agent=user_agent,
+            ip_address=request.remote_addr or "",
+            user_agent=request.user_agent.string,
             honeypot_filled=bool((self.homepage.data or "").strip()),
-            seconds_on_form=seconds_on_form,
+            seconds_on_form=seconds_since_stamp(self.shown.data or "", secret, now),
         )
+        return Submission(facts, entry_id(self.parent.data))
 
 
 _STAMP_SALT = "comment-form-shown"

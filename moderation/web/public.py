@@ -23,10 +23,10 @@ from moderation.infra.models import Post, utcnow
 from moderation.rules import errors, identicon, policy
 from moderation.rules.limits import MAX_ID
 from moderation.rules.statuses import EntryType
-from moderation.services import comments, discussion, posts, threads
+from moderation.services import comments, discussion, places, posts, threads
 from moderation.services.linkbacks import photos
 from moderation.web import cookies, site
-from moderation.web.forms import CommentForm, entry_id, form_stamp, seconds_since_stamp
+from moderation.web.forms import CommentForm, entry_id, form_stamp
 
 bp = Blueprint("public", __name__)
 bp.record_once(
@@ -73,8 +73,7 @@ def _comment_page(value: str | None) -> int:
 def comment(comment_id: int):
     """Send a reader to the page and place that show an entry (moderators' "view" links)."""
     own_ids = cookies.own_entry_ids()
-    slug, page = threads.entry_page(db.get_session(), comment_id, own_ids)
-    response = redirect(request.script_root + threads.page_path(slug, page, comment_id), 302)
+    response = redirect(entry_url(places.entry_place(db.get_session(), comment_id, own_ids)), 302)
     if own_ids:
         response.headers["Cache-Control"] = "private, no-store"  # may lead to a pending one
     return response
@@ -88,15 +87,17 @@ def submit_comment(slug: str):
     if not form.validate():
         return render_post(posts.get_post(session, slug), form, 400)
     config = current_app.config
-    age = seconds_since_stamp(form.shown.data or "", config["SECRET_KEY"], time.time())
+    submission = form.submission(request, config["SECRET_KEY"], time.time())
+    age = submission.facts.seconds_on_form
     if age is None or age > config["COMMENT_FORM_MAX_SECONDS"]:
         notice = "This form is too old to be sent. Please check it and send it again."
         return render_post(posts.get_post(session, slug), form, 400, notice=notice)
-    exempt = current_user.is_authenticated  # §6: moderators are not held to the flood rules
+    # Moderators are not held to the flood rule (SPEC §2, COMMENT_FLOOD_SECONDS) nor to
+    # the rate limit.
+    exempt = current_user.is_authenticated
     if not exempt and _over_rate_limit():
         notice = "You are posting comments too quickly. Slow down."
         return render_post(posts.get_post(session, slug), form, 429, notice=notice)
-    submission = form.submission(request.remote_addr or "", request.user_agent.string, age)
     flood_seconds = 0 if exempt else config["COMMENT_FLOOD_SECONDS"]
     try:
         stored = comments.submit_comment(
@@ -109,8 +110,9 @@ def submit_comment(slug: str):
         status = REFUSAL_STATUS[type(refused)]
         return render_post(posts.get_post(session, slug), form, status, notice=refused.message)
     session.commit()
-    # The page the comment lands on (§6: pages of comments), its anchor in view.
-    response = redirect(request.script_root + stored.path, 303)
+    # The page of comments it lands on (the pages of issue 6's Discussion settings), its
+    # anchor in view.
+    response = redirect(entry_url(stored), 303)
     cookies.remember_own_entry(response, stored.id)
     if form.remember.data:
         cookies.remember_commenter(response, form.name.data, form.email.data, form.website.data)
@@ -130,7 +132,8 @@ def _over_rate_limit() -> bool:
 
 @bp.errorhandler(CSRFError)
 def expired_form(error: CSRFError):
-    """Keep what the reader typed when the form's token has expired (§3: no lost comment)."""
+    """Keep what the reader typed when the form's token has expired (SPEC §3: an invalid
+    form is re-rendered with what was typed kept)."""
     if request.endpoint != "public.submit_comment":
         return render_template("error.html", message=error.description), 400
     try:
@@ -192,14 +195,16 @@ def render_post(
         response.headers["X-Pingback"] = discovery["pingback"]
         response.headers["Link"] = f'<{discovery["webmention"]}>; rel="webmention"'
     if own_ids or form.email.data:
-        # Only this reader may see their pending comment or their own details (§3).
+        # Only this reader may see their pending comment or their own details (SPEC §3,
+        # The author's own pending comment; Comment fields: the email never public).
         response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 def _discovery(post: Post) -> dict[str, str] | None:
     """The receivers' addresses for the headers, <link> tags and TrackBack RDF; None
-    while the site's own address is unknown (§4), for then they refuse every ping."""
+    while the site's own address is unknown (SPEC §4, own address: SITE_URL or
+    TRUSTED_HOSTS), for then they refuse every ping."""
     if not site.known():
         return None
     return {
@@ -215,9 +220,18 @@ def _page_of(parent_id: int | None) -> int:
     if parent_id is None:
         return 1
     try:
-        return threads.entry_page(db.get_session(), parent_id)[1]
+        return places.entry_place(db.get_session(), parent_id).page or 1
     except errors.NotFound:
         return 1
+
+
+def entry_url(place: places.Place) -> str:
+    """The address of an entry's place: its page of comments (?cpage past the first) at
+    its anchor; its post's first page when no page shows it."""
+    if place.page is None:
+        return url_for("public.post", slug=place.slug)
+    cpage = place.page if place.page > 1 else None
+    return url_for("public.post", slug=place.slug, cpage=cpage, _anchor=f"comment-{place.id}")
 
 
 PAGE_LINKS_AROUND = 2  # numbered links either side of the current page
@@ -312,11 +326,3 @@ def photo(key: str):
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-
-@bp.app_template_filter("longdate")
-def long_date(moment) -> str:
-    """Format a timestamp as "November 27, 2026 at 4:45 am" (UTC)."""
-    hour = moment.hour % 12 or 12
-    meridiem = "am" if moment.hour < 12 else "pm"
-    return f"{moment:%B} {moment.day}, {moment.year} at {hour}:{moment:%M} {meridiem}"

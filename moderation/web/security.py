@@ -1,7 +1,13 @@
-"""Security headers and cookie flags for every response (SPEC §3)."""
+"""CSRF protection, security headers and cookie flags for every response (SPEC §3
+(Security headers): nosniff, a Referrer-Policy, a CSP without inline script, no framing
+of the dashboard; HttpOnly, SameSite=Lax session cookies, Secure behind https)."""
 
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
+
+# Every state change needs a token; create_app exempts the linkback blueprint alone.
+csrf = CSRFProtect()
 
 PUBLIC_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http:; "
@@ -30,5 +36,7 @@ def _headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Turn on CSRF protection, Secure session cookies over https and the headers."""
+    csrf.init_app(app)
     app.session_interface = SessionInterface()
     app.after_request(_headers)

@@ -1,6 +1,8 @@
-"""The service's public address (§4 own address): SITE_URL when set; else the host the
-request came to, but only when TRUSTED_HOSTS is set, for then Flask has answered 400 to
-every other Host header. Anyone can send any Host: without either, we have no address."""
+"""The service's public address (SPEC §4 (Growing surface), part "own address": never
+from the request's Host, but SITE_URL or Flask's TRUSTED_HOSTS): SITE_URL when set; else
+the host the request came to, but only when TRUSTED_HOSTS is set, for then Flask has
+answered 400 to every other Host header. Anyone can send any Host: without either, we
+have no address."""
 
 from flask import current_app, request, url_for
 

@@ -10,8 +10,8 @@ from moderation.infra import db
 from moderation.infra.models import Post, utcnow
 from moderation.rules import errors, policy
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import posts, threads
-from moderation.web.public import page_links
+from moderation.services import places, posts
+from moderation.web.public import entry_url, page_links
 from tests.helpers import (
     add_approved_comment,
     add_comment,
@@ -177,8 +177,8 @@ def test_the_readers_own_pending_comment_shows_on_the_page_where_it_lands(app, p
     author, stranger = app.test_client(), app.test_client()
     assert submit(author, comment="My words, pending").status_code == 303
     [own] = [entry.id for entry in entries(app) if entry.status == Status.PENDING]
-    with app.app_context():
-        assert threads.permalink_path(db.get_session(), own) == (
+    with app.test_request_context():
+        assert entry_url(places.landing_place(db.get_session(), own)) == (
             f"/posts/a-post/?cpage=3#comment-{own}"
         )
     assert "My words, pending" in _page(author.get("/posts/a-post/?cpage=3"))
@@ -195,21 +195,21 @@ def test_a_pending_reply_lands_on_the_page_of_its_top_level_entry(app, post):
     first = add_approved_comment(app, post, text="First")
     add_approved_comment(app, post, text="Second")
     pending = add_comment(app, "A pending reply", parent_id=first.id)
-    with app.app_context():
-        path = threads.permalink_path(db.get_session(), pending)
+    with app.test_request_context():
+        path = entry_url(places.landing_place(db.get_session(), pending))
     assert path == f"/posts/a-post/#comment-{pending}"
 
 
 @pytest.mark.parametrize("status", [Status.SPAM, Status.TRASH])
 def test_the_permalink_of_an_entry_shown_nowhere_is_its_posts_first_page(app, post, status):
     entry_id = add_comment(app, "Unwanted", status)
-    with app.app_context():
-        assert threads.permalink_path(db.get_session(), entry_id) == "/posts/a-post/"
+    with app.test_request_context():
+        assert entry_url(places.landing_place(db.get_session(), entry_id)) == "/posts/a-post/"
 
 
 def test_the_permalink_of_an_unknown_entry_is_not_found(app, post):
     with app.app_context(), pytest.raises(errors.NotFound):
-        threads.permalink_path(db.get_session(), 999999)
+        places.landing_place(db.get_session(), 999999)
 
 
 @pytest.mark.parametrize(

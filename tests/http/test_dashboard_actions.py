@@ -19,7 +19,7 @@ from moderation.infra import db
 from moderation.infra.models import AuditEvent, Entry, Post
 from moderation.rules.statuses import EntryType, Status
 from moderation.services import accounts, moderating
-from moderation.services.moderating import status_counts
+from moderation.services.queue import status_counts
 from tests.conftest import MODERATOR_PASSWORD, create_moderator, log_in
 from tests.forms import Form, page_form, send, submit_form
 from tests.helpers import (

@@ -11,7 +11,7 @@ from moderation.infra import db
 from moderation.infra.models import AuditEvent, Login, utcnow
 from moderation.services import accounts
 from moderation.web.dashboard.sign_in import TOO_MANY_LOGINS, WRONG_LOGIN
-from tests.conftest import MODERATOR_PASSWORD, create_moderator
+from tests.conftest import MODERATOR_PASSWORD, create_moderator, send_login
 from tests.forms import page_form, send, submit_form
 from tests.helpers import csrf_token, token_in
 
@@ -25,21 +25,6 @@ DASHBOARD_PAGES = [
     "/moderation/audit",
     "/moderation/password",
 ]
-
-
-def _log_in(
-    client, username: str = "mod", password: str = MODERATOR_PASSWORD, request=None, **fields
-):
-    """Send the login form as the page rendered it; `request` holds the client's options."""
-    return submit_form(
-        client,
-        LOGIN,
-        "form.login",
-        request=request,
-        username=username,
-        password=password,
-        **fields,
-    )
 
 
 def _log_out(client):
@@ -93,7 +78,7 @@ def test_dashboard_pages_forbid_framing_and_inline_script(moderator, url):
 
 def test_login_redirects_to_the_queue_and_records_who_and_from_where(app, client):
     create_moderator(app)
-    response = _log_in(client, **_from("198.51.100.4"))
+    response = send_login(client, **_from("198.51.100.4"))
     assert response.status_code == 303
     assert response.location == "/moderation/"
     assert client.get("/moderation/").status_code == 200
@@ -117,7 +102,7 @@ def test_login_ignores_a_next_parameter(app, client, target):
 
 def test_usernames_are_not_case_sensitive_at_login(app, client):
     create_moderator(app, "Mod")
-    assert _log_in(client, "mOD").status_code == 303
+    assert send_login(client, "mOD").status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -125,7 +110,7 @@ def test_usernames_are_not_case_sensitive_at_login(app, client):
 )
 def test_session_cookie_is_httponly_lax_and_secure_over_https(app, client, base_url, secure):
     create_moderator(app)
-    response = _log_in(client, request={"base_url": base_url})
+    response = send_login(client, request={"base_url": base_url})
     cookie = next(
         header for header in response.headers.getlist("Set-Cookie") if header.startswith("session=")
     )
@@ -151,7 +136,7 @@ def test_login_rotates_the_session_and_its_formcsrf_token(app, client):
 
 def test_login_without_a_form_token_is_refused(app, client):
     create_moderator(app)
-    response = _log_in(client, csrf_token=None)
+    response = send_login(client, csrf_token=None)
     assert response.status_code == 400
     assert "The CSRF token is missing." in response.get_data(as_text=True)
     assert client.get("/moderation/").status_code == 302
@@ -187,8 +172,8 @@ def test_a_failed_login_gets_the_same_answer_whatever_the_reason(app, client, us
         session = db.get_session()
         accounts.set_disabled(session, "disabled", True)
         session.commit()
-    reference = _log_in(app.test_client(), "mod", "wrong password")
-    response = _log_in(client, username, password)
+    reference = send_login(app.test_client(), "mod", "wrong password")
+    response = send_login(client, username, password)
     assert response.status_code == reference.status_code == 401
     assert WRONG_LOGIN in response.get_data(as_text=True)
     # Byte for byte the same page, but for the username typed back into its field.
@@ -204,7 +189,7 @@ def _without_username(response, username: str) -> str:
 @pytest.mark.parametrize(("username", "recorded"), [("mod", "mod"), ("nobody", "(unknown)")])
 def test_a_failed_login_is_in_the_audit_log(app, client, username, recorded):
     create_moderator(app)
-    _log_in(client, username, "wrong password", **_from("203.0.113.9"))
+    send_login(client, username, "wrong password", **_from("203.0.113.9"))
     assert _audit(app) == [(recorded, "login-failed", "203.0.113.9")]
 
 
@@ -218,7 +203,7 @@ def test_a_failed_login_is_in_the_audit_log(app, client, username, recorded):
 )
 def test_an_incomplete_login_form_is_400_with_a_message(app, client, data, message):
     create_moderator(app)
-    response = submit_form(client, LOGIN, "form.login", **data)
+    response = send_login(client, **data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
 
@@ -226,9 +211,9 @@ def test_an_incomplete_login_form_is_400_with_a_message(app, client, data, messa
 def test_the_tenth_wrong_password_in_a_minute_is_refused_with_429(app):
     create_moderator(app)
     client = app.test_client()
-    statuses = [_log_in(client, password="wrong password").status_code for _ in range(9)]
+    statuses = [send_login(client, password="wrong password").status_code for _ in range(9)]
     assert statuses == [401] * 9
-    tenth = _log_in(client, password="wrong password")
+    tenth = send_login(client, password="wrong password")
     assert tenth.status_code == 429
     assert TOO_MANY_LOGINS in tenth.get_data(as_text=True)
 
@@ -236,8 +221,8 @@ def test_the_tenth_wrong_password_in_a_minute_is_refused_with_429(app):
 def test_after_ten_failures_even_the_right_password_waits(app):
     create_moderator(app)
     client = app.test_client()
-    [_log_in(client, password="wrong password") for _ in range(10)]
-    response = _log_in(client)
+    [send_login(client, password="wrong password") for _ in range(10)]
+    response = send_login(client)
     assert response.status_code == 429
     assert TOO_MANY_LOGINS in response.get_data(as_text=True)
     assert client.get("/moderation/").status_code == 302
@@ -248,52 +233,52 @@ def test_failures_for_one_username_from_many_addresses_are_limited(app):
     create_moderator(app, "other")
     client = app.test_client()
     statuses = [
-        _log_in(client, password="wrong", **_from(f"192.0.2.{number}")).status_code
+        send_login(client, password="wrong", **_from(f"192.0.2.{number}")).status_code
         for number in range(1, 11)
     ]
     assert statuses == [401] * 9 + [429]
     # Case and the LIKE wildcards do not make a fresh username for the limit.
-    assert _log_in(client, "MOD", **_from("192.0.2.50")).status_code == 429
-    wildcard = _log_in(client, "m_d", **_from("192.0.2.51"))
+    assert send_login(client, "MOD", **_from("192.0.2.50")).status_code == 429
+    wildcard = send_login(client, "m_d", **_from("192.0.2.51"))
     assert wildcard.status_code == 401
     assert WRONG_LOGIN in wildcard.get_data(as_text=True)
     # Another account, from a fresh address, is untouched.
-    assert _log_in(client, "other", **_from("192.0.2.99")).status_code == 303
+    assert send_login(client, "other", **_from("192.0.2.99")).status_code == 303
 
 
 def test_failures_from_one_address_for_many_usernames_are_limited(app):
     create_moderator(app)
     attacker, colleague = app.test_client(), app.test_client()
     statuses = [
-        _log_in(attacker, f"guess{number}", **_from("198.51.100.7")).status_code
+        send_login(attacker, f"guess{number}", **_from("198.51.100.7")).status_code
         for number in range(10)
     ]
     assert statuses == [401] * 9 + [429]
-    assert _log_in(attacker, **_from("198.51.100.7")).status_code == 429
-    assert _log_in(colleague, **_from("198.51.100.8")).status_code == 303
+    assert send_login(attacker, **_from("198.51.100.7")).status_code == 429
+    assert send_login(colleague, **_from("198.51.100.8")).status_code == 303
 
 
 def test_login_rate_limit_follows_its_setting(make_app):
     app = make_app(LOGIN_RATE_LIMIT="3 per minute")
     create_moderator(app)
     client = app.test_client()
-    statuses = [_log_in(client, password="wrong").status_code for _ in range(3)]
+    statuses = [send_login(client, password="wrong").status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
 
 
 def test_successful_logins_do_not_count_towards_the_limit(app):
     create_moderator(app)
-    statuses = [_log_in(app.test_client()).status_code for _ in range(12)]
+    statuses = [send_login(app.test_client()).status_code for _ in range(12)]
     assert statuses == [303] * 12
 
 
-def test_a_disabled_account_cannot_log_in(app, client):
+def test_a_disabled_account_cannotsend_login(app, client):
     create_moderator(app)
     with app.app_context():
         session = db.get_session()
         accounts.set_disabled(session, "mod", True)
         session.commit()
-    response = _log_in(client)
+    response = send_login(client)
     assert response.status_code == 401
     assert WRONG_LOGIN in response.get_data(as_text=True)
 
@@ -322,7 +307,7 @@ def test_logout_ends_the_session_and_is_recorded(app, moderator):
 def test_a_copy_of_the_session_cookie_stops_working_at_logout(app, moderator):
     copied = moderator.get_cookie("session").value
     other_device = app.test_client()
-    assert _log_in(other_device).status_code == 303
+    assert send_login(other_device).status_code == 303
     assert _log_out(moderator).status_code == 303
     thief = app.test_client()
     thief.set_cookie("session", copied)
@@ -369,15 +354,15 @@ def test_logout_of_an_anonymous_visitor_sends_to_login(client):
 
 def test_password_change_keeps_this_session_and_ends_the_others(app, moderator):
     other_device = app.test_client()
-    assert _log_in(other_device).status_code == 303
+    assert send_login(other_device).status_code == 303
     response = _change_password(
         moderator, current=MODERATOR_PASSWORD, new=NEW_PASSWORD, confirm=NEW_PASSWORD
     )
     assert response.status_code == 303
     assert moderator.get("/moderation/").status_code == 200
     assert other_device.get("/moderation/").status_code == 302
-    assert _log_in(app.test_client(), password=MODERATOR_PASSWORD).status_code == 401
-    assert _log_in(app.test_client(), password=NEW_PASSWORD).status_code == 303
+    assert send_login(app.test_client(), password=MODERATOR_PASSWORD).status_code == 401
+    assert send_login(app.test_client(), password=NEW_PASSWORD).status_code == 303
     assert ("mod", "password-changed", "127.0.0.1") in _audit(app)
 
 
@@ -404,13 +389,13 @@ def test_a_refused_password_change_is_400_and_keeps_the_old_password(app, modera
     response = _change_password(moderator, **data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
-    assert _log_in(app.test_client()).status_code == 303
+    assert send_login(app.test_client()).status_code == 303
 
 
 def test_wrong_current_passwords_count_against_the_login_limit(app):
     create_moderator(app)
     client = app.test_client()
-    assert _log_in(client).status_code == 303
+    assert send_login(client).status_code == 303
     wrong = {"current": "not my password", "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     statuses = [_change_password(client, **wrong).status_code for _ in range(11)]
     assert statuses == [400] * 10 + [429]
@@ -418,4 +403,4 @@ def test_wrong_current_passwords_count_against_the_login_limit(app):
     held = _change_password(client, **right)
     assert held.status_code == 429
     assert TOO_MANY_LOGINS in held.get_data(as_text=True)
-    assert _log_in(app.test_client()).status_code == 429  # the same account and address
+    assert send_login(app.test_client()).status_code == 429  # the same account and address

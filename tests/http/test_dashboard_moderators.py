@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from moderation.infra import db
 from moderation.infra.models import AuditEvent
-from tests.conftest import MODERATOR_PASSWORD, create_moderator, log_in
-from tests.forms import page_form, send, submit_form
+from tests.conftest import create_moderator, send_login
+from tests.forms import page_form, send
 from tests.helpers import csrf_token
 
 PAGE = "/moderation/moderators"
@@ -16,14 +16,7 @@ PAGE = "/moderation/moderators"
 
 def _login_status(app, username: str) -> int:
     """The status a login of `username`, with the right password, gets now."""
-    response = submit_form(
-        app.test_client(),
-        "/moderation/login",
-        "form.login",
-        username=username,
-        password=MODERATOR_PASSWORD,
-    )
-    return response.status_code
+    return send_login(app.test_client(), username).status_code
 
 
 def _access_form(client, username: str):
@@ -31,11 +24,9 @@ def _access_form(client, username: str):
     return page_form(client, PAGE, f'form[action$="/moderators/{username}"]')
 
 
-def test_an_administrator_disables_an_account_and_its_session_ends_at_once(app):
-    create_moderator(app, "boss", admin=True)
-    create_moderator(app, "helper")
-    boss = log_in(app, "boss")
-    helper = log_in(app, "helper")
+def test_an_administrator_disables_an_account_and_its_session_ends_at_once(app, logged_in):
+    boss = logged_in("boss", admin=True)
+    helper = logged_in("helper")
     assert helper.get("/moderation/").status_code == 200
     response = send(boss, _access_form(boss, "helper"), button="Disable")
     assert response.status_code == 303
@@ -48,41 +39,37 @@ def test_an_administrator_disables_an_account_and_its_session_ends_at_once(app):
     assert "disable" in actions and "enable" in actions
 
 
-def test_a_moderator_who_is_not_an_administrator_cannot_manage_accounts(app):
-    create_moderator(app, "boss", admin=True)
-    create_moderator(app, "plain")
+def test_a_moderator_who_is_not_an_administrator_cannot_manage_accounts(app, logged_in):
+    boss = logged_in("boss", admin=True)
+    plain = logged_in("plain")
     create_moderator(app, "other")
-    plain = log_in(app, "plain")
     assert plain.get(PAGE).status_code == 403
     # The Disable form as an administrator's page renders it, sent by the plain moderator
     # with a token of their own session.
-    form = _access_form(log_in(app, "boss"), "other")
+    form = _access_form(boss, "other")
     token = csrf_token(plain, "/moderation/")
     assert send(plain, form, csrf_token=token).status_code == 403
     assert _login_status(app, "other") == 303
 
 
-def test_an_administrator_cannot_disable_themself(app):
-    create_moderator(app, "boss", admin=True)
+def test_an_administrator_cannot_disable_themself(app, logged_in):
+    boss = logged_in("boss", admin=True)
     create_moderator(app, "helper")
-    boss = log_in(app, "boss")
     # The page offers no form for one's own account: another's, sent to one's own address.
     form = replace(_access_form(boss, "helper"), action="/moderation/moderators/boss")
     assert send(boss, form).status_code == 400
     assert boss.get("/moderation/").status_code == 200
 
 
-def test_disabling_an_unknown_account_is_404(app):
-    create_moderator(app, "boss", admin=True)
+def test_disabling_an_unknown_account_is_404(app, logged_in):
+    boss = logged_in("boss", admin=True)
     create_moderator(app, "helper")
-    boss = log_in(app, "boss")
     form = replace(_access_form(boss, "helper"), action="/moderation/moderators/ghost")
     assert send(boss, form).status_code == 404
 
 
-def test_the_moderators_page_lists_accounts_for_administrators(app):
-    create_moderator(app, "boss", admin=True)
+def test_the_moderators_page_lists_accounts_for_administrators(app, logged_in):
+    boss = logged_in("boss", admin=True)
     create_moderator(app, "helper")
-    boss = log_in(app, "boss")
     page = boss.get(PAGE).get_data(as_text=True)
     assert "helper" in page and "administrator" in page and "Disable" in page

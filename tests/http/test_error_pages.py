@@ -3,8 +3,6 @@ the public ones keep the site's layout and lead to the front page (issue 11)."""
 
 import pytest
 
-from tests.conftest import create_moderator, log_in
-
 QUEUE_LINK = '<a href="/moderation/">Back to the queue</a>'
 
 
@@ -51,22 +49,20 @@ def test_a_body_too_large_is_a_413_in_the_dashboard(moderator):
     assert_dashboard_page(response, 413, "What you sent is too large.")
 
 
-def test_an_unexpected_error_is_a_500_in_the_dashboard(app):
+def test_an_unexpected_error_is_a_500_in_the_dashboard(app, logged_in):
     def broken():
         raise RuntimeError("internal detail")
 
-    app.add_url_rule("/moderation/broken", view_func=broken)
-    create_moderator(app)
-    response = log_in(app).get("/moderation/broken")
+    app.add_url_rule("/moderation/broken", view_func=broken)  # before the app's first request
+    response = logged_in().get("/moderation/broken")
     assert_dashboard_page(response, 500, "Please try again in a moment.")
     assert "internal detail" not in response.get_data(as_text=True)
 
 
 def test_a_dashboard_without_its_database_still_answers_a_500_page(
-    empty_database_url, app, make_app
+    empty_database_url, moderator, make_app
 ):
-    create_moderator(app)
-    session_cookie = log_in(app).get_cookie("session").value
+    session_cookie = moderator.get_cookie("session").value
     schema_gone = make_app(DATABASE_URL=empty_database_url).test_client()
     schema_gone.set_cookie("session", session_cookie)
     response = schema_gone.get("/moderation/")

@@ -1,5 +1,6 @@
-"""The durable job queue (SPEC §3 Linkbacks): written before the answer, run once,
-retried with backoff, finished after a restart; a pool in the app, or RQ workers."""
+"""The durable job queue that verifies webmentions and trackbacks (SPEC §3 (Linkbacks)):
+written before the answer, run once, retried with backoff, finished after a restart; a
+pool in the app, or RQ workers with REDIS_URL."""
 
 import socket
 import threading
@@ -14,9 +15,9 @@ import redis
 from rq import Queue
 from sqlalchemy import select
 
-from moderation import csrf
 from moderation.infra import db, jobs
 from moderation.infra.models import Job, JobState, utcnow
+from moderation.web.security import csrf
 from tests.conftest import REDIS_URL
 
 FAST = {"JOB_POLL_SECONDS": 0.01}  # idle pool threads look again at once
@@ -100,7 +101,8 @@ def build(make_app, recorder) -> Callable:
             return {}, 200
 
         # They stand for the linkback receivers, which submit the jobs: protocols, exempt
-        # from CSRF as those are (§3).
+        # from CSRF as those are (SPEC §3 (Security headers): the three linkback receivers
+        # are exempt from CSRF protection).
         csrf.exempt(submit_job)
         csrf.exempt(submit_and_roll_back)
         return app
@@ -148,7 +150,8 @@ def pool_threads() -> list[threading.Thread]:
 def test_no_job_thread_starts_before_the_first_request_which_starts_the_pool(build, recorder):
     app = build(JOB_WORKERS=2, **FAST)
     [job_id] = submit(app, "record", 7)
-    assert pool_threads() == []  # §3: never at import or before gunicorn forks
+    # SPEC §3 (Linkbacks): the pool starts lazily, never at import or before gunicorn forks.
+    assert pool_threads() == []
     assert app.test_client().get("/").status_code == 200
     assert len(pool_threads()) == 2
     wait_for(lambda: state_of(app, job_id)() == JobState.DONE)
@@ -315,6 +318,7 @@ def work_burst(app) -> None:
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.redis
 @pytest.mark.parametrize(
     "redis_up", [True, False], ids=["enqueued-on-commit", "enqueue-lost-while-redis-was-down"]
 )
@@ -336,6 +340,7 @@ def test_with_redis_a_worker_process_runs_the_submitted_job(
     assert recorder.runs == [4]
 
 
+@pytest.mark.redis
 def test_with_redis_a_retry_is_scheduled_on_rq_and_run_when_due(build, recorder, rq_queue, caplog):
     app = build(REDIS_URL=REDIS_URL, JOB_QUEUE_NAME=rq_queue, JOB_RETRY_SECONDS=0.05)
     [job_id] = submit(app, "flaky-once", 6)
@@ -351,8 +356,8 @@ def test_with_redis_a_retry_is_scheduled_on_rq_and_run_when_due(build, recorder,
     assert recorder.runs == [6, 6]
 
 
-def test_the_worker_command_says_so_when_redis_is_unreachable(build, rq_queue, closed_port_url):
-    app = build(REDIS_URL=closed_port_url, JOB_QUEUE_NAME=rq_queue)
+def test_the_worker_command_says_so_when_redis_is_unreachable(build, closed_port_url):
+    app = build(REDIS_URL=closed_port_url)
     result = app.test_cli_runner().invoke(args=["worker", "--burst"])
     assert result.exit_code == 1
     assert "Error: Redis is unreachable" in result.output

@@ -1,12 +1,13 @@
-"""The `moderators` commands (SPEC §2): create, change a password, disable and enable."""
+"""The `moderators` commands (SPEC §2 (Command line): `moderators create USERNAME`, the
+password from a prompt or --password-stdin): create, change a password, disable and
+enable."""
 
 import pytest
 from sqlalchemy import select
 
 from moderation.infra import db
 from moderation.infra.models import Moderator
-from tests.conftest import MODERATOR_PASSWORD, create_moderator
-from tests.forms import submit_form
+from tests.conftest import MODERATOR_PASSWORD, create_moderator, send_login
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -16,20 +17,13 @@ def _moderators(app) -> dict[str, Moderator]:
         return {each.username: each for each in db.get_session().scalars(select(Moderator))}
 
 
-def _log_in(client, username: str, password: str):
-    """Send the login form the page rendered, token included."""
-    return submit_form(
-        client, "/moderation/login", "form.login", username=username, password=password
-    )
-
-
-def test_create_with_password_stdin_makes_an_account_that_can_log_in(runner, app):
+def test_create_with_password_stdin_makes_an_account_that_cansend_login(runner, app):
     result = runner.invoke(
         args=["moderators", "create", "alice", "--password-stdin"], input=f"{NEW_PASSWORD}\n"
     )
     assert result.exit_code == 0, result.output
     assert "Moderator alice created." in result.output
-    assert _log_in(app.test_client(), "alice", NEW_PASSWORD).status_code == 303
+    assert send_login(app.test_client(), "alice", NEW_PASSWORD).status_code == 303
 
 
 def test_create_asks_for_the_password_twice_at_the_prompt(runner, app):
@@ -40,15 +34,15 @@ def test_create_asks_for_the_password_twice_at_the_prompt(runner, app):
     assert result.output.count("Password") == 1
     assert "Repeat for confirmation" in result.output
     assert NEW_PASSWORD not in result.output
-    assert _log_in(app.test_client(), "alice", NEW_PASSWORD).status_code == 303
+    assert send_login(app.test_client(), "alice", NEW_PASSWORD).status_code == 303
 
 
 def test_password_stdin_keeps_inner_and_outer_spaces_of_the_password(runner, app):
     spaced = "  spaced out password  "
     runner.invoke(args=["moderators", "create", "alice", "--password-stdin"], input=f"{spaced}\n")
     client = app.test_client()
-    assert _log_in(client, "alice", spaced.strip()).status_code == 401
-    assert _log_in(client, "alice", spaced).status_code == 303
+    assert send_login(client, "alice", spaced.strip()).status_code == 401
+    assert send_login(client, "alice", spaced).status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -126,12 +120,12 @@ def test_disable_refuses_login_and_enable_allows_it_again(runner, app):
     disabled = runner.invoke(args=["moderators", "disable", "mod"])
     assert disabled.exit_code == 0
     assert disabled.output == "Moderator mod disabled.\n"
-    assert _log_in(client, "mod", MODERATOR_PASSWORD).status_code == 401
+    assert send_login(client, "mod", MODERATOR_PASSWORD).status_code == 401
 
     enabled = runner.invoke(args=["moderators", "enable", "mod"])
     assert enabled.exit_code == 0
     assert enabled.output == "Moderator mod enabled.\n"
-    assert _log_in(client, "mod", MODERATOR_PASSWORD).status_code == 303
+    assert send_login(client, "mod", MODERATOR_PASSWORD).status_code == 303
 
 
 def test_disable_ends_a_session_that_is_already_open(runner, moderator):
@@ -172,8 +166,8 @@ def test_password_change_ends_other_sessions_and_only_the_new_password_works(
     assert result.output == "Password of mod changed.\n"
     assert moderator.get("/moderation/").status_code == 302
     client = app.test_client()
-    assert _log_in(client, "mod", MODERATOR_PASSWORD).status_code == 401
-    assert _log_in(client, "mod", NEW_PASSWORD).status_code == 303
+    assert send_login(client, "mod", MODERATOR_PASSWORD).status_code == 401
+    assert send_login(client, "mod", NEW_PASSWORD).status_code == 303
 
 
 def test_password_change_to_a_short_password_exits_1_and_keeps_the_old_one(runner, moderator, app):
@@ -183,4 +177,4 @@ def test_password_change_to_a_short_password_exits_1_and_keeps_the_old_one(runne
     assert result.exit_code == 1
     assert "A password has at least 10 characters." in result.output
     assert moderator.get("/moderation/").status_code == 200
-    assert _log_in(app.test_client(), "mod", MODERATOR_PASSWORD).status_code == 303
+    assert send_login(app.test_client(), "mod", MODERATOR_PASSWORD).status_code == 303

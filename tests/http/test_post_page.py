@@ -6,6 +6,7 @@ import time
 import pytest
 
 from moderation.infra import db
+from moderation.rules import policy
 from moderation.rules.statuses import EntryType, Status
 from moderation.services import accounts, comments, moderating
 from moderation.services.linkbacks import recording
@@ -245,7 +246,7 @@ def test_post_page_with_500_comments_takes_at_most_3_queries(app, post, count_qu
                 session,
                 post.slug,
                 comments.Submission(
-                    f"Comment {n}", f"Author {n}", f"a{n}@example.org", "", None, "", ""
+                    policy.Facts(f"Comment {n}", f"Author {n}", f"a{n}@example.org", "", "", "")
                 ),
             ).id
             for n in range(500)

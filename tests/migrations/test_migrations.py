@@ -9,7 +9,7 @@ from sqlalchemy.orm import sessionmaker
 
 from moderation.infra import db
 from moderation.infra.models import Base, utcnow
-from moderation.rules import errors
+from moderation.rules import errors, policy
 from moderation.services import comments
 
 
@@ -71,7 +71,8 @@ def test_comments_stored_before_fingerprints_are_still_found_as_duplicates(empty
         assert prints[0][0] is not None and prints[1][0] is None and prints[2][0] is not None
         make_session = sessionmaker(engine)
         for said in ("Said twice.", "Déjà dit, une fois."):
-            submission = comments.Submission(said, "Ada", "ada@example.net", "", None, "", "")
+            facts = policy.Facts(said, "Ada", "ada@example.net", "", "", "")
+            submission = comments.Submission(facts)
             with make_session() as session, pytest.raises(errors.Duplicate):
                 comments.submit_comment(session, "a-post", submission)
     finally:

@@ -1,4 +1,6 @@
-"""Configuration (SPEC §2): typed environment parsing, layering, the instance secret."""
+"""Configuration (SPEC §2 (Configuration): environment variable = config key, all
+optional; create_app(test_config) takes the same keys): typed environment parsing,
+layering, the instance secret."""
 
 import contextlib
 import os

@@ -5,6 +5,8 @@ from dataclasses import replace
 import pytest
 
 from moderation.rules.policy import (
+    CHECKS,
+    LABELS,
     Decision,
     Facts,
     Rule,
@@ -103,6 +105,12 @@ def test_default_rules_are_the_discussion_defaults_of_the_issue():
 )
 def test_each_rule_alone_gives_its_status_rule_and_reason(entry, rules, decision):
     assert decide(entry, rules) == decision
+
+
+def test_the_checks_run_in_the_order_of_the_rules_and_every_rule_has_a_label():
+    decided = [rule for rule in Rule if rule not in (Rule.MODERATOR, Rule.NO_LINK)]
+    assert [check.rule for check in CHECKS] == decided
+    assert set(LABELS) == set(Rule) and all(LABELS.values())
 
 
 @pytest.mark.parametrize(

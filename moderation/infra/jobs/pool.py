@@ -47,7 +47,9 @@ class Pool:
         self._stopping = threading.Event()
 
     def start_in_this_process(self) -> None:
-        """Start the threads, once per process: a forked child starts its own (§3)."""
+        """Start the threads, once per process: a forked child starts its own (SPEC §3
+        (Linkbacks): the pool starts lazily in each serving process, never before gunicorn
+        forks)."""
         if self._pid == os.getpid() or self._stopping.is_set():
             return
         with self._lock:

@@ -1,21 +1,27 @@
 """Jobs as rows: submitted in the caller's transaction, dispatched after its commit,
-claimed by one conditional UPDATE, run, retried with backoff or failed."""
+claimed by one conditional UPDATE, run, retried with backoff or failed.
+
+With REDIS_URL a job goes onto RQ through the enqueue function that jobs.init_app
+hands to init_app (redis_queue.enqueue): redis_queue builds on this module, never the
+other way round.
+"""
 
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
 from flask import Flask, current_app
 from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 
-from moderation.infra.jobs import redis_queue
 from moderation.infra.jobs.pool import Pool
 from moderation.infra.models import Job, JobState, utcnow
+
+if TYPE_CHECKING:
+    import redis
 
 logger = logging.getLogger(__name__)
 
@@ -68,23 +74,32 @@ class Settings:
         )
 
 
+# Puts a job on RQ (state, job id, attempts, run_after: None for now); False when Redis
+# is unreachable and the job waits in the database.
+Enqueue = Callable[["State", int, int, datetime | None], bool]
+
+
 class State:
     """One app's kinds, settings, local pool (without Redis) and Redis client (with it)."""
 
-    def __init__(self, app: Flask, kinds: Mapping[str, Kind]) -> None:
+    def __init__(self, app: Flask, kinds: Mapping[str, Kind], enqueue: Enqueue | None) -> None:
         self.app = app
         self.kinds = dict(kinds)
         self.settings = Settings.from_config(app.config)
+        if self.settings.redis_url is not None and enqueue is None:
+            raise RuntimeError("REDIS_URL is set: init_app needs the function that enqueues")
+        self.enqueue = enqueue
         local = self.settings.redis_url is None and self.settings.workers > 0
         self.pool = Pool(self.settings, lambda: run_next(app)) if local else None
         self.redis_client: redis.Redis | None = None  # made by redis_queue on first use
 
 
-def init_app(app: Flask, kinds: Mapping[str, Kind]) -> None:
-    """Register the kinds of job; without REDIS_URL, each process starts its pool on its
-    first request."""
+def init_app(app: Flask, kinds: Mapping[str, Kind], enqueue: Enqueue | None = None) -> None:
+    """Register the kinds of job, and with REDIS_URL how a job goes onto RQ; without
+    REDIS_URL, each process starts its pool on its first request."""
     first = EXTENSION not in app.extensions
-    app.extensions[EXTENSION] = State(app, kinds)  # called again (tests): the kinds change
+    # Called again (tests): the kinds change.
+    app.extensions[EXTENSION] = State(app, kinds, enqueue)
     if first:
         # First in line: any request starts it, even one that CSRF or a limit turns away.
         app.before_request_funcs.setdefault(None, []).insert(0, lambda: _start_pool(app))
@@ -150,7 +165,7 @@ def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> No
 def _dispatch(app: Flask, job_id: int) -> None:
     state = state_of(app)
     if state.settings.redis_url is not None:
-        redis_queue.enqueue(state, job_id, attempts=0)
+        state.enqueue(state, job_id, 0, None)
     elif state.pool is not None:
         state.pool.wake()
 
@@ -228,7 +243,9 @@ class _Run:
             except Exception as error:
                 session.rollback()
                 logger.exception("Job %d (%s) failed unexpectedly", self.job_id, self.kind_name)
-                # The reason may reach the sender (§3): the error's type, not its message.
+                # The reason may reach the sender (SPEC §3 (HTTP surface): GET
+                # /webmention/<id> tells why it was rejected): the error's type, not its
+                # message.
                 self._fail(session, f"an unexpected error stopped the job ({type(error).__name__})")
             else:
                 if self._move(session, state=JobState.DONE, error=""):
@@ -267,7 +284,7 @@ class _Run:
             *(self.job_id, self.kind_name, self.attempt, self.settings.max_attempts, reason, delay),
         )
         if self.settings.redis_url is not None:
-            redis_queue.enqueue(self.state, self.job_id, self.attempt, run_after)
+            self.state.enqueue(self.state, self.job_id, self.attempt, run_after)
         # The local pool finds it when it is due: its threads look every JOB_POLL_SECONDS.
 
     def _fail(self, session: Session, reason: str) -> None:

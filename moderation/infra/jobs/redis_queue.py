@@ -1,7 +1,8 @@
 """With REDIS_URL: the RQ queue carries job ids; the database stays the record. Also
-`work`, the worker command, which without REDIS_URL works the database queue."""
+`work`, the worker command, which without REDIS_URL works the database queue.
 
-from __future__ import annotations  # queue imports this module: its names come later
+This module builds on queue.py, which never imports it: jobs.init_app hands `enqueue`
+to queue.init_app."""
 
 import logging
 import math

@@ -1,12 +1,12 @@
 """Posts, the Discussion settings and the audit log."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import login_required
 
 from moderation.infra import db
 from moderation.services import accounts, discussion
 from moderation.services import posts as post_admin
-from moderation.web.dashboard.common import ID, actor, bp, checked, page_number
+from moderation.web.dashboard.common import ID, actor, admin_required, bp, checked, page_number
 from moderation.web.dashboard.forms import ActionForm, PostSettingsForm, SettingsForm
 
 
@@ -36,10 +36,9 @@ def post_settings(post_id: int):
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
+@admin_required("Only administrators change the Discussion settings.")
 def settings():
     """Administrators: the Discussion settings, what new entries get and how posts show them."""
-    if not current_user.is_admin:
-        abort(403, "Only administrators change the Discussion settings.")
     dbs = db.get_session()
     if request.method == "GET":
         form = SettingsForm(data=discussion.raw(dbs))

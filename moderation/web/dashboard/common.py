@@ -1,12 +1,15 @@
 """The dashboard's blueprint, its login manager, and what its views share."""
 
+from collections.abc import Callable
+from functools import wraps
+
 from flask import Blueprint, Flask, abort, flash, jsonify, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
 from moderation.infra import db
 from moderation.rules.limits import MAX_ID
 from moderation.rules.statuses import Status
-from moderation.services import accounts, moderating
+from moderation.services import accounts, queue
 from moderation.web.dashboard.forms import ActionForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/moderation")
@@ -26,6 +29,24 @@ def _load_moderator(session_id: str):
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
+
+
+def admin_required(message: str) -> Callable[[Callable], Callable]:
+    """Let administrators alone through to the view; anyone else gets 403 with `message`.
+
+    Goes under @login_required, so a visitor who is not logged in is sent to log in first.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def admin_view(*args, **kwargs):
+            if not current_user.is_admin:
+                abort(403, message)
+            return view(*args, **kwargs)
+
+        return admin_view
+
+    return decorate
 
 
 def actor() -> accounts.Actor:
@@ -50,7 +71,7 @@ def checked(form: ActionForm) -> None:
 def done(message: str, status: Status | None = None, code: int = 200):
     """Answer an action: JSON for the page's script, else a redirect back and a message."""
     if request.accept_mimetypes.best == "application/json":
-        counts = moderating.status_counts(db.get_session())
+        counts = queue.status_counts(db.get_session())
         return jsonify(message=message, status=status.value if status else None, counts=counts), (
             code
         )

@@ -8,29 +8,29 @@ from flask_login import login_required
 from moderation.infra import db
 from moderation.rules import errors
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import moderating
+from moderation.services import moderating, queue
 from moderation.web.dashboard.common import ID, actor, back, bp, checked, done, page_number, refuse
 from moderation.web.dashboard.forms import ActionForm, EditForm, ReplyForm
 from moderation.web.forms import entry_id
 
 
-def _queue_filter() -> moderating.QueueFilter:
+def _queue_filter() -> queue.QueueFilter:
     args = request.args
     tab = args.get("status", "all")
     entry_type = args.get("type", "")
     rule = args.get("rule", "")
-    return moderating.QueueFilter(
-        tab=tab if tab in moderating.TABS else "all",
+    return queue.QueueFilter(
+        tab=tab if tab in queue.TABS else "all",
         entry_type=EntryType(entry_type) if entry_type in set(EntryType) else None,
         post_id=entry_id(args.get("post")),
         # PostgreSQL text holds no NUL: such a search could match nothing anyway.
         search=args.get("q", "").replace("\x00", "").strip()[:200],
-        rule=rule if rule in moderating.RULES else "",
+        rule=rule if rule in queue.RULES else "",
         page=page_number(),
     )
 
 
-def _queue_params(wanted: moderating.QueueFilter, **changes: str) -> dict[str, object]:
+def _queue_params(wanted: queue.QueueFilter, **changes: str) -> dict[str, object]:
     """The query string of a queue view, in one order, without empty values."""
     fields = {
         "status": wanted.tab,
@@ -49,19 +49,19 @@ def queue_view():
     """The queue: status tabs with counts, filters (type, post, rule), search, 50 a page."""
     wanted = _queue_filter()
     dbs = db.get_session()
-    page = moderating.queue_page(dbs, wanted)
+    page = queue.queue_page(dbs, wanted)
     params = _queue_params(wanted)
     queue_url = url_for("dashboard.queue_view")
     return render_template(
         "dashboard/queue.html",
         wanted=wanted,
         page=page,
-        counts=moderating.status_counts(dbs),
-        posts=moderating.post_choices(dbs),
-        tabs=moderating.TABS,
+        counts=queue.status_counts(dbs),
+        posts=queue.post_choices(dbs),
+        tabs=queue.TABS,
         types=list(EntryType),
-        rules=[(rule, moderating.RULE_LABELS.get(rule, rule)) for rule in moderating.RULES],
-        blockable=moderating.BLOCKABLE,
+        rules=queue.RULE_CHOICES,
+        blockable=queue.BLOCKABLE,
         params=params,
         here=request.full_path.rstrip("?"),
         page_url=lambda number: queue_url + "?" + urlencode({**params, "page": number}),
@@ -87,7 +87,7 @@ def act(entry_id: int, action: str):
 def block(entry_id: int):
     """Mark an entry spam and add its email, IP address or website host to the disallowed words.
 
-    One transaction (issue 6: spam from a moderator's hand teaches the rules).
+    One transaction: spam from a moderator's hand teaches the Discussion rules (issue 6).
     """
     checked(ActionForm())
     dbs = db.get_session()

@@ -6,11 +6,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from moderation.infra import db, ratelimit
 from moderation.rules import errors
 from moderation.services import accounts
-from moderation.web.dashboard.common import actor, bp, checked
+from moderation.web.dashboard.common import actor, admin_required, bp, checked
 from moderation.web.dashboard.forms import ActionForm, LoginForm, PasswordForm
 
 TOO_MANY_LOGINS = "Too many failed logins. Please wait a minute and try again."
 WRONG_LOGIN = "Unknown username or wrong password."
+ADMINISTRATORS_ONLY = "Only administrators manage accounts."
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -100,10 +101,9 @@ def password():
 
 @bp.get("/moderators")
 @login_required
+@admin_required(ADMINISTRATORS_ONLY)
 def moderators():
     """Administrators: the accounts, and who may log in."""
-    if not current_user.is_admin:
-        abort(403, "Only administrators manage accounts.")
     return render_template(
         "dashboard/moderators.html",
         moderators=accounts.all_moderators(db.get_session()),
@@ -113,10 +113,9 @@ def moderators():
 
 @bp.post("/moderators/<username>")
 @login_required
+@admin_required(ADMINISTRATORS_ONLY)
 def moderator_access(username: str):
     """Administrators: disable an account (its sessions end at once) or enable it again."""
-    if not current_user.is_admin:
-        abort(403, "Only administrators manage accounts.")
     checked(ActionForm())
     disable = request.form.get("disabled") == "1"
     if disable and username.lower() == current_user.username.lower():

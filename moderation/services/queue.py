@@ -1,0 +1,210 @@
+"""The moderators' queue as they list it: the dashboard's tabs, filters and pages, the
+command line's listing, the counts per status, and what "Spam and block" offers.
+
+Every entry is listed here, with its email and IP address: moderators only.
+"""
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from moderation.infra.models import Entry, Post
+from moderation.rules import policy
+from moderation.rules.statuses import EntryType, Status
+
+PAGE_SIZE = 50
+TABS = ("all", "pending", "approved", "spam", "trash")  # "all": pending and approved
+ANY = "any"  # every status, spam and trash included: the command line's listing
+# The rule filter's options, (value, label); the labels come from the policy.
+RULE_CHOICES = tuple((rule.value, policy.LABELS[rule]) for rule in policy.Rule)
+RULES = tuple(value for value, _label in RULE_CHOICES)
+# What "Spam and block" may add to the disallowed words, as the queue offers it.
+BLOCKABLE = {"email": "email", "ip": "IP address", "host": "website host"}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    tab: str = "all"  # one of TABS, or ANY
+    entry_type: EntryType | None = None
+    post_id: int | None = None
+    search: str = ""
+    rule: str = ""  # one of RULES, or "" for any
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """An entry as moderators see it: with email and IP address."""
+
+    id: int
+    type: EntryType
+    status: Status
+    reason: str
+    rule: str
+    author: str
+    email: str
+    website: str
+    ip_address: str
+    source_url: str | None
+    text: str  # as typed
+    html: Markup  # as sanitised
+    created: datetime
+    parent_id: int | None
+    post_id: int
+    post_slug: str
+    post_title: str
+    by_moderator: bool
+
+    @property
+    def blockable(self) -> dict[str, str]:
+        """What "Spam and block" offers for this entry: kind -> value."""
+        return block_values(self.type, self.email, self.ip_address, self.website, self.source_url)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _host(url: str | None) -> str:
+    try:
+        host = urlsplit(url or "").hostname or ""
+    except ValueError:  # a malformed address: nothing to block by
+        return ""
+    return host.rstrip(".")
+
+
+def block_values(
+    entry_type: EntryType, email: str, ip_address: str, website: str, source_url: str | None
+) -> dict[str, str]:
+    """An entry's email, IP address and website host (a linkback's source host), if any."""
+    host = _host(source_url if entry_type != EntryType.COMMENT else website)
+    try:
+        ip = str(ipaddress.ip_address(ip_address.strip())) if ip_address.strip() else ""
+    except ValueError:
+        ip = ""
+    values = {"email": email.strip(), "ip": ip, "host": host}
+    return {kind: value for kind, value in values.items() if value}
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """Entries per status, and "all" (pending + approved): one grouped query."""
+    counts = {status.value: 0 for status in Status}
+    for status, count in session.execute(select(Entry.status, func.count()).group_by(Entry.status)):
+        counts[status.value] = count
+    counts["all"] = counts["pending"] + counts["approved"]
+    return counts
+
+
+def post_choices(session: Session) -> list[tuple[int, str]]:
+    """Every post as the queue's filter offers it: (id, title), by title."""
+    return [
+        (row.id, row.title)
+        for row in session.execute(select(Post.id, Post.title).order_by(Post.title))
+    ]
+
+
+_COLUMNS = (
+    Entry.id,
+    Entry.type,
+    Entry.status,
+    Entry.reason,
+    Entry.rule,
+    Entry.author,
+    Entry.email,
+    Entry.website,
+    Entry.ip_address,
+    Entry.source_url,
+    Entry.body,
+    Entry.body_html,
+    Entry.created,
+    Entry.parent_id,
+    Entry.post_id,
+    Entry.moderator_id,
+    Post.slug,
+    Post.title,
+)
+_SEARCHED = (
+    Entry.author,
+    Entry.email,
+    Entry.website,
+    Entry.ip_address,
+    Entry.source_url,
+    Entry.body,
+)
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _listing(wanted: QueueFilter, *columns):
+    """The entries the filter wants, newest first (its page aside)."""
+    query = select(*_COLUMNS, *columns).join(Post, Post.id == Entry.post_id)
+    if wanted.tab == "all":
+        query = query.where(Entry.status.in_([Status.PENDING, Status.APPROVED]))
+    elif wanted.tab != ANY:
+        query = query.where(Entry.status == Status(wanted.tab))
+    if wanted.entry_type is not None:
+        query = query.where(Entry.type == wanted.entry_type)
+    if wanted.post_id is not None:
+        query = query.where(Entry.post_id == wanted.post_id)
+    if wanted.rule:
+        query = query.where(Entry.rule == wanted.rule)
+    if wanted.search:
+        pattern = f"%{_escape_like(wanted.search)}%"
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in _SEARCHED)))
+    return query.order_by(Entry.created.desc(), Entry.id.desc())
+
+
+def _row(row) -> QueueRow:
+    return QueueRow(
+        id=row.id,
+        type=row.type,
+        status=row.status,
+        reason=row.reason,
+        rule=row.rule,
+        author=row.author,
+        email=row.email,
+        website=row.website,
+        ip_address=row.ip_address,
+        source_url=row.source_url,
+        text=row.body,
+        html=Markup(row.body_html),
+        created=row.created,
+        parent_id=row.parent_id,
+        post_id=row.post_id,
+        post_slug=row.slug,
+        post_title=row.title,
+        by_moderator=row.moderator_id is not None,
+    )
+
+
+def queue_page(session: Session, wanted: QueueFilter) -> QueuePage:
+    """One page of the queue, newest first, with the filtered total: one query."""
+    page = max(wanted.page, 1)
+    rows = session.execute(
+        _listing(wanted, func.count().over().label("total"))
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    total = rows[0].total if rows else 0
+    return QueuePage(
+        rows=[_row(row) for row in rows],
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+    )
+
+
+def queue_rows(session: Session, wanted: QueueFilter) -> list[QueueRow]:
+    """Every entry the filter wants, newest first, unpaged: one query."""
+    return [_row(row) for row in session.execute(_listing(wanted))]
