@@ -14,7 +14,7 @@ class ServiceError(Exception):
 
 
 class NotFound(ServiceError):
-    pass
+    """What the request names does not exist."""
 
 
 class Refused(ServiceError):
@@ -26,8 +26,33 @@ class Closed(ServiceError):
 
 
 class Duplicate(ServiceError):
-    """The same comment was sent before (§6: 409, nothing stored)."""
+    """The same comment was sent before: nothing is stored (a comment's answer is 409)."""
 
 
 class Flooding(ServiceError):
-    """Too soon after the last one from the same IP or email (§6: 429)."""
+    """Too soon after the last entry from the same IP or email, or a linkback after the
+    last one from the same IP to the same post (SPEC §2, COMMENT_FLOOD_SECONDS)."""
+
+
+class UnknownTarget(ServiceError):
+    """A linkback's target URL names none of our posts."""
+
+
+class MissingTarget(UnknownTarget):
+    """The target is the address of a post of ours, but there is no such post."""
+
+
+class ForeignTarget(UnknownTarget):
+    """The target is no post address of ours, nor the URL of a post registered with us."""
+
+
+class AlreadyRegistered(Duplicate):
+    """A linkback from this source to this post was recorded before, whatever its status."""
+
+
+class SourceUnreachable(Refused):
+    """A linkback's source could not be fetched, or is no page that could link to us."""
+
+
+class NoLink(Refused):
+    """A linkback's source page does not link to its target."""

@@ -16,12 +16,11 @@ from urllib.parse import urlsplit
 
 import mf2py
 
-from moderation.rules.limits import COMMENT_MAX_BYTES
-from moderation.rules.source_page import one_line, parse
+from moderation.rules.limits import COMMENT_MAX_BYTES, fit_bytes
+from moderation.rules.source_page import one_line_name, parse
 from moderation.rules.statuses import MentionKind
 from moderation.rules.urls import is_web_url
 
-NAME_MAX_CHARS = 245  # an author name's limit (§3)
 # The properties that say what the entry is, in the order a kind is chosen.
 KIND_PROPERTIES = (
     ("in-reply-to", MentionKind.REPLY),
@@ -34,7 +33,7 @@ CONTENT_LINK_TAGS = ("a", "img", "video", "audio")  # as Webmention verification
 
 XML_DECLARATIONS = re.compile(r"^(?:<\?xml[^>]*>?)+")
 # Controls other than newline and tab, and the bidi overrides that could reorder what
-# moderators read (§3).
+# moderators read (SPEC §3 (Comment fields) refuses them in what a reader types).
 CONTENT_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 TRAILING_SPACE = re.compile(r"[ \t]+\n")
 BLANK_LINES = re.compile(r"\n{3,}")
@@ -48,7 +47,7 @@ DATETIME = re.compile(
 @dataclass(frozen=True)
 class HEntry:
     kind: MentionKind
-    author_name: str  # "" when unknown; one line, at most 245 characters
+    author_name: str  # "" when unknown; one line, at most NAME_MAX_BYTES in UTF-8
     author_url: str  # absolute http(s) URL or ""
     author_photo: str  # absolute http(s) URL or ""
     url: str  # the entry's own address, absolute http(s), or ""
@@ -172,7 +171,7 @@ def _author(
     else:  # a plain string: a name, or the author's URL
         text = _text_value(author)
         url = _web_url(text)
-        name, photo = ("" if url else one_line(text, NAME_MAX_CHARS)), ""
+        name, photo = ("" if url else one_line_name(text)), ""
     if url and not name:
         # Only a URL: the h-card on this page with that URL, if any, says who it is.
         card = _page_card(items, lambda card_url: card_url == url)
@@ -195,7 +194,7 @@ def _card(card: dict) -> tuple[str, str, str]:
     value = _text_value(card)
     name = _first_text(props.get("name")) or ("" if _web_url(value) else value)
     url = _first_url(props.get("url")) or _web_url(value)
-    return one_line(name, NAME_MAX_CHARS), url, _first_url(props.get("photo"))
+    return one_line_name(name), url, _first_url(props.get("photo"))
 
 
 def _content(props: dict, kind: MentionKind) -> str:
@@ -203,7 +202,7 @@ def _content(props: dict, kind: MentionKind) -> str:
     text = _text(_first_text(props.get("content"))) or _text(_first_text(props.get("summary")))
     if not text and kind not in WITHOUT_TEXT and _name_is_explicit(props):
         text = _text(_first_text(props.get("name")))
-    return _cut_bytes(text, COMMENT_MAX_BYTES)
+    return fit_bytes(text, COMMENT_MAX_BYTES).rstrip()
 
 
 def _name_is_explicit(props: dict) -> bool:
@@ -280,8 +279,3 @@ def _text(text: str) -> str:
     """Plain text kept in lines and paragraphs, without controls or bidi overrides."""
     text = CONTENT_UNPRINTABLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     return BLANK_LINES.sub("\n\n", TRAILING_SPACE.sub("\n", text)).strip()
-
-
-def _cut_bytes(text: str, limit: int) -> str:
-    """At most `limit` UTF-8 bytes, cut between characters."""
-    return text.encode()[:limit].decode(errors="ignore").rstrip()

@@ -12,16 +12,18 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
+from moderation.rules.limits import NAME_MAX_BYTES, fit_bytes
+
 CONTEXT_CHARS = 100  # of text either side of the link text, as WordPress takes
 LINK_TEXT_MAX_CHARS = 100
-TITLE_MAX_CHARS = 245  # an author name's limit (§3)
 ELLIPSIS = "[…]"
 
 WHITESPACE = re.compile(r"\s+")
 # C0 and C1 controls, and the bidi overrides that could reorder what moderators read.
 UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
-# The attribute that carries each tag's link: §3.2.2 of Webmention reads these.
+# The attribute that carries each tag's link: Webmention §3.2.2 (webmention verification)
+# looks for the target in these.
 LINK_ATTRIBUTES = {"a": "href", "img": "src", "video": "src", "audio": "src"}
 HIDDEN_TAGS = {"script", "style", "template"}
 # Elements that end a run of text: an excerpt never crosses their start or end tags.
@@ -45,7 +47,9 @@ class Link:
 
 @dataclass(frozen=True)
 class Document:
-    title: str  # whitespace collapsed; "" when the page has none
+    # Whitespace collapsed, cut to a name's limit (it stands for the linkback's author);
+    # "" when the page has none.
+    title: str
     text: str  # the visible text, whitespace collapsed
     links: list[Link]
     # Where block elements start or end in `text`, in order: the edges of paragraphs,
@@ -81,6 +85,12 @@ class Document:
 def one_line(text: str, limit: int) -> str:
     """Collapse whitespace, drop unprintable characters, and cut to `limit` characters."""
     return WHITESPACE.sub(" ", UNPRINTABLE.sub(" ", text)).strip()[:limit].rstrip()
+
+
+def one_line_name(text: str) -> str:
+    """One line fit for an author's name: at most NAME_MAX_BYTES in UTF-8, cut between
+    characters (SPEC §3 (Comment fields): a name is at most 245 bytes)."""
+    return fit_bytes(one_line(text, NAME_MAX_BYTES), NAME_MAX_BYTES).rstrip()
 
 
 def parse(html: str, page_url: str) -> Document:
@@ -122,7 +132,7 @@ class _Reader(HTMLParser):
     def document(self) -> Document:
         self._close_anchor()
         text = "".join(self.pieces)
-        title = one_line(self.title or "", TITLE_MAX_CHARS)
+        title = one_line_name(self.title or "")
         return Document(title, text, self.links, tuple(self.breaks))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:

@@ -5,8 +5,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from moderation.rules import trackback, xmlrpc
 from moderation.rules.errors import Closed, NotFound, Refused
-from moderation.services.linkbacks import pingback
-from moderation.web import site
+from moderation.web import linkback, site
 from moderation.web.dashboard.common import bp as dashboard_bp
 
 
@@ -70,7 +69,7 @@ def _page(title: str, message: str, status: int):
 def _linkback_refusal(message: str) -> Response:
     """A receiver's refusal in its own protocol, while the site's own address is unknown."""
     if request.endpoint == "linkback.xmlrpc_endpoint":
-        body = xmlrpc.fault_response(xmlrpc.Fault(pingback.GENERIC, message))
+        body = xmlrpc.fault_response(xmlrpc.Fault(linkback.GENERIC, message))
         return Response(body, 200, content_type="text/xml; charset=utf-8")  # faults come in 200
     if request.endpoint == "linkback.receive_trackback":
         return Response(trackback.response(message), 503, content_type="text/xml; charset=utf-8")

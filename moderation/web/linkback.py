@@ -1,20 +1,46 @@
-"""The linkback receivers: protocols, not forms, so the one CSRF-exempt blueprint (§3)."""
+"""The linkback receivers: protocols, not forms, so the one CSRF-exempt blueprint (SPEC §3
+(Security headers)).
+
+Each receiver has one shape: check, record, and verify (during the request for a
+pingback, by the job queue for a webmention or a trackback). The services raise domain
+errors; this module alone answers them in each protocol's terms: a Pingback 1.0 fault
+code, a webmention's HTTP status, a TrackBack <error>1</error>.
+"""
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from moderation.infra import db, fetch, ratelimit
-from moderation.infra.models import Post, utcnow
-from moderation.rules import errors, policy, trackback, xmlrpc
-from moderation.rules.errors import NO_POST
-from moderation.rules.statuses import EntryType
-from moderation.rules.urls import Site, hostname, is_web_url, without_fragment
+from moderation.infra.models import Post
+from moderation.rules import errors, trackback, xmlrpc
+from moderation.rules.urls import Site, hostname
 from moderation.services import discussion, posts
 from moderation.services.linkbacks import mentions, pingback, recording, webmention
+from moderation.services.linkbacks import trackback as trackbacks
 from moderation.web import site
 
-MAX_BODY_BYTES = 64 * 1024  # §3: linkback request bodies, 413 beyond
+MAX_BODY_BYTES = 64 * 1024  # SPEC §3 (Security headers): receivers' bodies, 413 beyond
 METHODS = ["pingback.ping", "pingback.extensions.getPingbacks", "system.listMethods"]
+
+# The fault codes of the Pingback 1.0 specification (SPEC §3 (Linkbacks): 0 where none
+# fits).
+GENERIC = 0
+SOURCE_NOT_FOUND = 0x10
+NO_LINK = 0x11
+TARGET_DOES_NOT_EXIST = 0x20
+TARGET_NOT_USABLE = 0x21
+ALREADY_REGISTERED = 0x30
+ACCESS_DENIED = 0x31
+# The domain error each code answers; GENERIC for any other.
+FAULT_CODES = (
+    (errors.SourceUnreachable, SOURCE_NOT_FOUND),
+    (errors.NoLink, NO_LINK),
+    (errors.MissingTarget, TARGET_DOES_NOT_EXIST),
+    (errors.ForeignTarget, TARGET_NOT_USABLE),
+    (errors.Closed, TARGET_NOT_USABLE),
+    (errors.AlreadyRegistered, ALREADY_REGISTERED),
+    (errors.Flooding, ACCESS_DENIED),
+)
 
 bp = Blueprint("linkback", __name__)
 
@@ -25,10 +51,16 @@ def xmlrpc_endpoint():
     body = _capped_body()
     try:
         result = _dispatch(xmlrpc.parse_call(body))
+    except errors.ServiceError as error:
+        return _fault(xmlrpc.Fault(_fault_code(error), error.message))
     except xmlrpc.Fault as fault:
-        db.get_session().rollback()
-        return _xml(xmlrpc.fault_response(fault))
+        return _fault(fault)
     return _xml(xmlrpc.response(result))
+
+
+def _fault_code(error: errors.ServiceError) -> int:
+    """The Pingback 1.0 fault code that answers a domain error."""
+    return next((code for kind, code in FAULT_CODES if isinstance(error, kind)), GENERIC)
 
 
 def _dispatch(call: xmlrpc.Call):
@@ -44,23 +76,16 @@ def _dispatch(call: xmlrpc.Call):
     source, target = _expect_strings(call, 2)
     if _over_rate_limit(source):
         raise xmlrpc.Fault(
-            pingback.ACCESS_DENIED, "Too many pingbacks from this address or source; try later."
+            ACCESS_DENIED, "Too many pingbacks from this address or source; try later."
         )
-    config = current_app.config
-    limits = fetch.Limits.from_config(config)
+    limits = fetch.Limits.from_config(current_app.config)
     try:
         answer = pingback.ping(
-            session,
-            _site(),
-            limits,
-            source.strip(),
-            target.strip(),
-            _caller(),
-            config["COMMENT_FLOOD_SECONDS"],
+            session, _site(), limits, source.strip(), target.strip(), _caller(), _flood_seconds()
         )
         session.commit()
     except IntegrityError:  # the same pingback, registered by a request running alongside
-        raise xmlrpc.Fault(pingback.ALREADY_REGISTERED, pingback.REGISTERED) from None
+        raise errors.AlreadyRegistered(pingback.REGISTERED) from None
     return answer
 
 
@@ -72,7 +97,8 @@ def _expect_strings(call: xmlrpc.Call, count: int) -> list[str]:
 
 @bp.post("/webmention")
 def receive_webmention():
-    """Take a webmention: checked now, recorded, answered 201; verified by a job (§3)."""
+    """Take a webmention: checked now, recorded, answered 201; verified by a job (SPEC §3
+    (Linkbacks))."""
     request.max_content_length = MAX_BODY_BYTES
     source = request.form.get("source", "").strip()
     target = request.form.get("target", "").strip()
@@ -80,13 +106,10 @@ def receive_webmention():
         return _text("Too many webmentions from this address or source; try again later.", 429)
     session = db.get_session()
     try:
-        post = webmention.check_request(session, _site(), source, target)
-    except errors.Refused as refused:
-        return _text(refused.message, 400)
-    source = without_fragment(source)
-    if _flooding(post, source):
-        return _text("Too many webmentions from this address to this post; try again later.", 429)
-    mention = mentions.record(session, post, EntryType.WEBMENTION, source, target, _caller())
+        post = webmention.check(session, _site(), source, target)
+        mention = webmention.record(session, post, source, target, _caller(), _flood_seconds())
+    except errors.ServiceError as error:
+        return _text(error.message, 429 if isinstance(error, errors.Flooding) else 400)
     session.commit()
     status_url = site.absolute_url("linkback.webmention_status", token=mention.token)
     response = _text(f"Accepted. Where it stands: {status_url}", 201)
@@ -110,36 +133,35 @@ def webmention_status(token: str):
 
 @bp.post("/posts/<slug>/trackback")
 def receive_trackback(slug: str):
-    """Take a TrackBack 1.2 ping: queued at once, its source verified by a job."""
+    """Take a TrackBack 1.2 ping: checked, recorded at once, its source verified by a job."""
     body = _capped_body()
     session = db.get_session()
     try:
         post = posts.get_post(session, slug)
-    except errors.NotFound:
-        return _trackback_answer(NO_POST, 404)
-    try:
         ping = trackback.parse_ping(body, request.content_type or "")
-    except trackback.TrackbackError as error:
-        return _trackback_answer(str(error))
-    if not is_web_url(ping.url):
-        return _trackback_answer("The url parameter must be an absolute http or https URL.")
-    settings = discussion.load(session)
-    if not policy.is_open(post, EntryType.TRACKBACK, settings.close_after_days, utcnow()):
-        return _trackback_answer("Sorry, trackbacks are closed for this item.")
-    if _over_rate_limit(ping.url):
-        return _trackback_answer("Too many trackbacks from this address or source.", 429)
-    source = without_fragment(ping.url)
-    if pingback.is_registered(session, post, source, EntryType.TRACKBACK):
-        return _trackback_answer("We already have a ping from that URL for this post.")
-    if _flooding(post, source):
-        return _trackback_answer("Too many trackbacks from this address to this post.", 429)
-    target = post.url or site.absolute_url("public.post", slug=post.slug)
-    try:
-        mentions.receive_trackback(session, post, settings, source, target, _caller(), ping)
+        settings = discussion.load(session)
+        trackbacks.check(post, ping, settings)
+        # Counted once the ping could be taken, before the checks that depend on the caller.
+        if _over_rate_limit(ping.url):
+            return _trackback_answer("Too many trackbacks from this address or source.", 429)
+        trackbacks.record(
+            session, post, ping, settings, _post_url(post), _caller(), _flood_seconds()
+        )
         session.commit()
     except IntegrityError:  # the same trackback, registered by a request running alongside
-        return _trackback_answer("We already have a ping from that URL for this post.")
+        return _trackback_answer(trackbacks.REGISTERED)
+    except trackback.TrackbackError as error:
+        return _trackback_answer(str(error))
+    except errors.ServiceError as error:
+        return _trackback_answer(error.message, _trackback_status(error))
     return _trackback_answer(None)
+
+
+def _trackback_status(error: errors.ServiceError) -> int:
+    """TrackBack 1.2 answers in 200; we add 404 for no such post, 429 for flooding."""
+    if isinstance(error, errors.NotFound):
+        return 404
+    return 429 if isinstance(error, errors.Flooding) else 200
 
 
 def _capped_body() -> bytes:
@@ -147,28 +169,30 @@ def _capped_body() -> bytes:
     return request.get_data(cache=False)  # 413 past the cap
 
 
-def _caller() -> pingback.Caller:
-    return pingback.Caller(request.remote_addr or "", request.user_agent.string)
+def _caller() -> recording.Caller:
+    return recording.Caller(request.remote_addr or "", request.user_agent.string)
+
+
+def _flood_seconds() -> int:
+    return current_app.config["COMMENT_FLOOD_SECONDS"]
 
 
 def _over_rate_limit(source: str) -> bool:
     """Past LINKBACK_RATE_LIMIT per caller IP or per source host, each request counted
-    (§3 abuse limits)."""
+    (README, "Webmention and TrackBack": the three receivers share the limit)."""
     address = request.remote_addr or ""
     counters = (("linkback-caller", address), ("linkback-source", hostname(source)))
     return not ratelimit.admit(current_app.config["LINKBACK_RATE_LIMIT"], *counters)
 
 
-def _flooding(post: Post, source: str) -> bool:
-    """Sooner than COMMENT_FLOOD_SECONDS after this IP's last linkback to this post from
-    another source (§6)."""
-    return recording.linkback_flooding(
-        db.get_session(),
-        post,
-        source,
-        request.remote_addr or "",
-        current_app.config["COMMENT_FLOOD_SECONDS"],
-    )
+def _post_url(post: Post) -> str:
+    """The post's public address: what a trackback's source must link to."""
+    return post.url or site.absolute_url("public.post", slug=post.slug)
+
+
+def _fault(fault: xmlrpc.Fault) -> Response:
+    db.get_session().rollback()
+    return _xml(xmlrpc.fault_response(fault))
 
 
 def _text(message: str, status: int) -> Response:

@@ -17,6 +17,10 @@ def test_a_long_title_is_cut_to_245_characters():
     assert source.parse(f"<title>{'x' * 400}</title>", PAGE).title == "x" * 245
 
 
+def test_a_long_title_is_cut_to_an_author_names_245_bytes_between_characters():
+    assert source.parse(f"<title>{'é' * 200}</title>", PAGE).title == "é" * 122
+
+
 def test_controls_and_bidi_overrides_leave_the_title():
     assert source.parse("<title>a\x00b\u202ec</title>", PAGE).title == "a b c"
 

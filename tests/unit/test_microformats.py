@@ -295,6 +295,7 @@ def test_content_over_the_byte_limit_is_cut_between_characters():
         ("  Alice\n\t Example ", "Alice Example"),
         ("Al\u202eice\u2066\x00", "Al ice"),
         ("x" * 300, "x" * 245),
+        ("é" * 200, "é" * 122),  # 245 bytes at most, cut between characters
     ],
 )
 def test_author_names_are_one_line_without_controls_and_cut_to_245(name, expected):

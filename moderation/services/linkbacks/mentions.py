@@ -1,12 +1,11 @@
-"""Webmentions and trackbacks: recorded and answered at once, verified later by a job.
+"""The job that verifies webmentions and trackbacks, and where a mention stands.
 
-The Mention row and its job are written in the request's transaction, so once the
-sender has its answer nothing is lost to a crash (§3). The job fetches the source
-with the safe fetcher; a fetch that fails for a passing reason (no connection, a
-timeout, HTTP 5xx or 429) is retried by the job queue, with backoff.
+A receiver writes the Mention and its job in the request's transaction
+(recording.record_mention), so once the sender has its answer nothing is lost to a crash
+(SPEC §3 (Linkbacks)). The job fetches the source with the safe fetcher; a fetch that
+fails for a passing reason (no connection, a timeout, HTTP 5xx or 429) is retried by the
+job queue, with backoff; a page fetched goes to webmention.verify or trackback.verify.
 """
-
-import secrets
 
 from flask import current_app
 from sqlalchemy import select
@@ -14,17 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from moderation.infra import fetch, jobs
-from moderation.infra.models import Entry, Mention, Post
-from moderation.rules import errors, policy
-from moderation.rules.source_page import parse
-from moderation.rules.statuses import EntryType, MentionState, Status
-from moderation.rules.urls import resource_key
-from moderation.services import discussion
-from moderation.services.linkbacks import recording, webmention
-from moderation.services.linkbacks.pingback import Caller
+from moderation.infra.models import Mention
+from moderation.rules import errors
+from moderation.rules.limits import REASON_MAX_CHARS
+from moderation.rules.statuses import EntryType, MentionState
+from moderation.services.linkbacks import recording, trackback, webmention
 
-VERIFY = "verify-mention"
-UNVERIFIED = "held for a moderator; the source is being verified"
+VERIFY = recording.VERIFY  # the kind of job, as jobs.init_app registers KIND
 TRANSIENT_STATUSES = {408, 425, 429}
 
 STATUS_TEXT = {
@@ -36,34 +31,8 @@ STATUS_TEXT = {
 }
 
 
-def record(
-    session: Session,
-    post: Post,
-    entry_type: EntryType,
-    source: str,
-    target: str,
-    caller: Caller,
-    **trackback_fields: str,
-) -> Mention:
-    """Write the mention and its verification job; the caller commits, then answers."""
-    mention = Mention(
-        token=secrets.token_urlsafe(16),
-        type=entry_type,
-        state=MentionState.QUEUED,
-        source=source,
-        target=target,
-        post_id=post.id,
-        ip_address=caller.ip_address,
-        user_agent=caller.user_agent[:512],
-        **trackback_fields,
-    )
-    session.add(mention)
-    session.flush()
-    jobs.submit(session, VERIFY, mention.id)
-    return mention
-
-
 def find(session: Session, token: str) -> Mention:
+    """The mention a status URL names; NotFound when there is none."""
     mention = session.scalar(select(Mention).where(Mention.token == token))
     if mention is None:
         raise errors.NotFound("There is no such webmention.")
@@ -91,7 +60,7 @@ def verify(session: Session, mention_id: int) -> None:
         if mention.type == EntryType.WEBMENTION:
             rejected = webmention.verify(session, mention, page, limits)
         else:
-            rejected = _verify_trackback(session, mention, page)
+            rejected = trackback.verify(session, mention, page)
         session.flush()
     except IntegrityError:  # the same source verified by another job at this moment
         raise jobs.Retry("the entry was being written by another job") from None
@@ -107,112 +76,14 @@ def give_up(session: Session, mention_id: int, reason: str) -> None:
     if mention is None:
         return
     reject(mention, reason)
-    if mention.type == EntryType.TRACKBACK and mention.entry_id is not None:
-        entry = session.get(Entry, mention.entry_id)
-        if _unjudged(entry):
-            entry.reason = _unverified(reason)
+    if mention.type == EntryType.TRACKBACK:
+        trackback.give_up(session, mention, reason)
 
 
 KIND = jobs.Kind(run=verify, failed=give_up)
 
 
 def reject(mention: Mention, reason: str) -> None:
+    """Tell the sender, on the mention's status page, why it was rejected."""
     mention.state = MentionState.REJECTED
-    mention.reason = reason[:255]
-
-
-def receive_trackback(
-    session: Session,
-    post: Post,
-    settings: discussion.Settings,
-    source: str,
-    target: str,
-    caller: Caller,
-    ping,
-) -> Mention:
-    """Queue a trackback as a pending entry at once, and a job that verifies its source."""
-    title = (ping.title or ping.blog_name or source)[:245]
-    decision = recording.judge_linkback(
-        settings.rules,
-        ping.excerpt,
-        title,
-        source,
-        caller.ip_address,
-        caller.user_agent,
-    )
-    entry = recording.record_linkback(
-        session,
-        post,
-        EntryType.TRACKBACK,
-        source,
-        title,
-        ping.excerpt,
-        caller.ip_address,
-        caller.user_agent,
-        # Spam at once if the rules say so; otherwise held until its source is verified.
-        decision=decision if decision.status == Status.SPAM else None,
-    )
-    if decision.status != Status.SPAM:
-        entry.reason = UNVERIFIED
-    mention = record(
-        session,
-        post,
-        EntryType.TRACKBACK,
-        source,
-        target,
-        caller,
-        title=ping.title,
-        excerpt=ping.excerpt,
-        blog_name=ping.blog_name,
-    )
-    mention.entry_id = entry.id
-    return mention
-
-
-def _verify_trackback(session: Session, mention: Mention, page: fetch.Page) -> str | None:
-    """Unlike WordPress, check that the page links to the post; if not, it is spam.
-
-    Returns why the trackback is rejected, or None when its source links to the post.
-    """
-    entry = session.get(Entry, mention.entry_id) if mention.entry_id else None
-    pending = _unjudged(entry)
-    if not 200 <= page.status < 300:
-        reason = f"the source answered HTTP {page.status}"
-    elif page.media_type not in fetch.HTML_TYPES:
-        reason = "the source is not an HTML page"
-    else:
-        target_key = resource_key(mention.target)
-        document = parse(page.text(), page.url)
-        if document.find_link(lambda url: resource_key(url) == target_key) is not None:
-            if pending:  # verified: now the Discussion rules decide, as for any entry
-                decision = recording.judge_linkback(
-                    discussion.load(session).rules,
-                    entry.body,
-                    entry.author,
-                    mention.source,
-                    mention.ip_address,
-                    mention.user_agent,
-                )
-                recording.apply_decision(entry, decision)
-            return None
-        if pending:
-            entry.status, entry.rule = Status.SPAM, policy.Rule.NO_LINK.value
-            entry.reason = "spam: the source does not link to the post"
-        return "the source does not link to the post"
-    if pending:
-        entry.reason = _unverified(reason)
-    return reason
-
-
-def _unjudged(entry: Entry | None) -> bool:
-    """A trackback still waiting for its verification to judge it: pending, and not put
-    there by a moderator, whose decision stands (a moderator may act before the job runs,
-    or between its attempts)."""
-    return (
-        entry is not None and entry.status == Status.PENDING and entry.rule != policy.Rule.MODERATOR
-    )
-
-
-def _unverified(reason: str) -> str:
-    """A pending trackback's reason once its source could not be checked."""
-    return f"held for a moderator; the source could not be verified: {reason}"[:255]
+    mention.reason = reason[:REASON_MAX_CHARS]

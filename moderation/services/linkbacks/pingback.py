@@ -1,56 +1,35 @@
-"""Pingback 1.0: verify that the source links to one of our posts, then queue it.
+"""Pingback 1.0: check a ping, verify during the request that its source links to one of
+our posts, then record it as pending (SPEC §3 (Linkbacks): the protocol answers with the
+result).
 
-The checks run in the order of the issue, each answering the spec's fault code,
-so a sender learns what to fix and nothing about our private network (§3).
+Each check raises a domain error, in the order README's "Pingback" table gives;
+web/linkback.py answers it with its Pingback 1.0 fault code, so a sender learns what to
+fix, and nothing about our private network (the fetcher refuses private addresses).
 """
-
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moderation.infra import fetch
 from moderation.infra.models import Entry, Post, utcnow
-from moderation.rules import policy, source_page
+from moderation.rules import errors, policy, source_page
+from moderation.rules.limits import NAME_MAX_BYTES, fit_bytes
 from moderation.rules.statuses import EntryType, Status
-from moderation.rules.urls import Site, is_web_url, resource_key, without_fragment
-from moderation.rules.xmlrpc import Fault
+from moderation.rules.urls import Site, hostname, is_web_url, resource_key, without_fragment
 from moderation.services import discussion
 from moderation.services.linkbacks import recording
-from moderation.services.linkbacks.targets import UnknownTarget, find_post
-
-# Fault codes of the Pingback 1.0 specification.
-GENERIC = 0
-SOURCE_NOT_FOUND = 0x10
-NO_LINK = 0x11
-TARGET_DOES_NOT_EXIST = 0x20
-TARGET_NOT_USABLE = 0x21
-ALREADY_REGISTERED = 0x30
-ACCESS_DENIED = 0x31
+from moderation.services.linkbacks.targets import find_post
 
 REGISTERED = "This pingback has already been registered."
 FLOODING = "Too many pingbacks from this address to this post; try later."
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who sent the ping: recorded with the entry, and named in our fetch's User-Agent."""
-
-    ip_address: str
-    user_agent: str
-
-
 def target_post(session: Session, site: Site, target: str) -> Post:
-    """The post a pingback target names; fault 32 when surely absent, 33 when not ours."""
+    """The post a pingback target names: Refused when it is no web URL, MissingTarget when
+    it is our address of a post that does not exist, ForeignTarget when it is not ours."""
     if not is_web_url(target):
-        raise Fault(GENERIC, "The target is not an absolute http or https URL.")
-    try:
-        return find_post(session, site, target)
-    except UnknownTarget as unknown:
-        if unknown.certain:
-            raise Fault(TARGET_DOES_NOT_EXIST, "The target post does not exist.") from None
-        raise Fault(TARGET_NOT_USABLE, "The target URL is not a post of this site.") from None
+        raise errors.Refused("The target is not an absolute http or https URL.")
+    return find_post(session, site, target)
 
 
 def ping(
@@ -59,32 +38,34 @@ def ping(
     limits: fetch.Limits,
     source: str,
     target: str,
-    caller: Caller,
+    caller: recording.Caller,
     flood_seconds: int = 0,
 ) -> str:
-    """Verify and queue a pingback (pending); answer the success string or raise a fault.
+    """Check, verify and record a pingback (pending); answer the success string.
 
     `flood_seconds`: the least time between this caller's pingbacks from different
     sources to one post (COMMENT_FLOOD_SECONDS)."""
     if not is_web_url(source):
-        raise Fault(GENERIC, "The source is not an absolute http or https URL.")
+        raise errors.Refused("The source is not an absolute http or https URL.")
     post = target_post(session, site, target)
     if resource_key(source) == resource_key(target):
-        raise Fault(GENERIC, "The source and the target are the same page.")
+        raise errors.Refused("The source and the target are the same page.")
     settings = discussion.load(session)
     if not policy.is_open(post, EntryType.PINGBACK, settings.close_after_days, utcnow()):
-        raise Fault(TARGET_NOT_USABLE, "Pingbacks are closed on this post.")
+        raise errors.Closed("Pingbacks are closed on this post.")
     source = without_fragment(source)
-    if is_registered(session, post, source):
-        raise Fault(ALREADY_REGISTERED, REGISTERED)
+    if recording.is_registered(session, post, source, EntryType.PINGBACK):
+        raise errors.AlreadyRegistered(REGISTERED)
     if recording.linkback_flooding(session, post, source, caller.ip_address, flood_seconds):
-        raise Fault(ACCESS_DENIED, FLOODING)
-    document = _fetch_document(source, limits, caller)
+        raise errors.Flooding(FLOODING)
+    document = _read_source(source, limits, caller)
     target_key = resource_key(target)
     link = document.find_link(lambda url: resource_key(url) == target_key)
     if link is None:
-        raise Fault(NO_LINK, "The source page does not link to the target.")
-    title = document.title or (urlsplit(source).hostname or source)
+        raise errors.NoLink("The source page does not link to the target.")
+    # The page's title, already cut to a name's limit; else the source's host, which DNS
+    # allows up to 253 characters.
+    title = document.title or fit_bytes(hostname(source), NAME_MAX_BYTES)
     excerpt = document.excerpt(link)
     recording.record_linkback(
         session,
@@ -102,18 +83,6 @@ def ping(
     return f"Pingback from {source} to {target} registered; it awaits moderation."
 
 
-def is_registered(
-    session: Session, post: Post, source: str, entry_type: EntryType = EntryType.PINGBACK
-) -> bool:
-    """A linkback of this type from this source to this post exists, whatever its status."""
-    found = session.scalar(
-        select(Entry.id).where(
-            Entry.post_id == post.id, Entry.type == entry_type, Entry.source_url == source
-        )
-    )
-    return found is not None
-
-
 def approved_sources(session: Session, post: Post) -> list[str]:
     """The source URLs of the post's approved pingbacks, oldest first (getPingbacks)."""
     return list(
@@ -129,15 +98,18 @@ def approved_sources(session: Session, post: Post) -> list[str]:
     )
 
 
-def _fetch_document(source: str, limits: fetch.Limits, caller: Caller) -> source_page.Document:
+def _read_source(
+    source: str, limits: fetch.Limits, caller: recording.Caller
+) -> source_page.Document:
+    """The source page, read; SourceUnreachable when it cannot be fetched or holds no page."""
     try:
         page = fetch.fetch(source, limits, user_agent=fetch.user_agent(caller.ip_address))
     except fetch.FetchError as error:
-        raise Fault(SOURCE_NOT_FOUND, f"The source could not be fetched: {error}") from None
+        raise errors.SourceUnreachable(f"The source could not be fetched: {error}") from None
     if not 200 <= page.status < 300:
-        raise Fault(SOURCE_NOT_FOUND, f"The source answered HTTP {page.status}.")
+        raise errors.SourceUnreachable(f"The source answered HTTP {page.status}.")
     if page.media_type not in fetch.HTML_TYPES:
-        raise Fault(SOURCE_NOT_FOUND, "The source is not an HTML page.")
+        raise errors.SourceUnreachable("The source is not an HTML page.")
     if not page.body.strip():
-        raise Fault(SOURCE_NOT_FOUND, "The source page is empty.")
+        raise errors.SourceUnreachable("The source page is empty.")
     return source_page.parse(page.text(), page.url)

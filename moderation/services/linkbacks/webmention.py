@@ -1,5 +1,7 @@
-"""Webmention (W3C Recommendation): the checks made on receipt, and the verification the
-job makes later (§3.2.2), including updates and deletes of an earlier mention (§3.2.4)."""
+"""Webmention (W3C Recommendation): the checks made on receipt (Webmention §3.2.1, request
+verification), the mention recorded with its job, and the verification the job makes later
+(Webmention §3.2.2, webmention verification), including updates and deletes of an earlier
+mention (Webmention §3.2.4)."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -7,19 +9,27 @@ from sqlalchemy.orm import Session
 from moderation.infra import fetch
 from moderation.infra.models import Entry, Mention, Post, utcnow
 from moderation.rules import errors, microformats, policy, sanitize
-from moderation.rules.limits import COMMENT_MAX_BYTES
+from moderation.rules.limits import (
+    COMMENT_MAX_BYTES,
+    NAME_MAX_BYTES,
+    SOURCE_TITLE_MAX_CHARS,
+    fit_bytes,
+)
 from moderation.rules.source_page import Document, Link, one_line, parse
 from moderation.rules.statuses import EntryType, MentionKind, Status
 from moderation.rules.urls import Site, hostname, is_web_url, resource_key, without_fragment
 from moderation.services import discussion
 from moderation.services.linkbacks import photos, recording
-from moderation.services.linkbacks.targets import UnknownTarget, find_post
+from moderation.services.linkbacks.targets import find_post
 
 MEDIA_TAGS = ("a", "img", "video", "audio")
+FLOODING = "Too many webmentions from this address to this post; try again later."
 
 
-def check_request(session: Session, site: Site, source: str, target: str) -> Post:
-    """The synchronous checks: the post the mention is for, or Refused with a short reason."""
+def check(session: Session, site: Site, source: str, target: str) -> Post:
+    """The checks made before answering (Webmention §3.2.1, request verification): the post
+    the mention is for; else Refused, or Closed when the post takes no pings, with a short
+    reason."""
     for name, url in (("source", source), ("target", target)):
         if not url:
             raise errors.Refused(f"The {name} parameter is missing.", name)
@@ -29,12 +39,28 @@ def check_request(session: Session, site: Site, source: str, target: str) -> Pos
         raise errors.Refused("The source and the target are the same URL.", "source")
     try:
         post = find_post(session, site, target)
-    except UnknownTarget:
+    except errors.UnknownTarget:
         raise errors.Refused("The target is not a post on this site.", "target") from None
     close_after_days = discussion.load(session).close_after_days
     if not policy.is_open(post, EntryType.WEBMENTION, close_after_days, utcnow()):
-        raise errors.Refused("This post does not accept webmentions.", "target")
+        raise errors.Closed("This post does not accept webmentions.", "target")
     return post
+
+
+def record(
+    session: Session,
+    post: Post,
+    source: str,
+    target: str,
+    caller: recording.Caller,
+    flood_seconds: int = 0,
+) -> Mention:
+    """Record a checked mention and the job that verifies it; Flooding when this caller
+    sent another source to this post less than `flood_seconds` ago."""
+    source = without_fragment(source)
+    if recording.linkback_flooding(session, post, source, caller.ip_address, flood_seconds):
+        raise errors.Flooding(FLOODING)
+    return recording.record_mention(session, post, EntryType.WEBMENTION, source, target, caller)
 
 
 def verify(
@@ -129,7 +155,7 @@ def _entry_fields(
         text = document.excerpt(link)
     return {
         "author": entry.author_name or title,
-        "text": text.encode()[:COMMENT_MAX_BYTES].decode(errors="ignore"),
+        "text": fit_bytes(text, COMMENT_MAX_BYTES),
         "title": title,
         "website": entry.author_url or entry.url or mention.source,
         "mention_kind": entry.kind,
@@ -152,13 +178,13 @@ CHANGEABLE = {
 
 def _store(session: Session, mention: Mention, existing: Entry | None, fields: dict) -> Entry:
     """A new entry, judged by the Discussion rules; or the earlier one updated in place
-    (§3.2.4: no duplicate)."""
+    (Webmention §3.2.4: an update is no new response)."""
     website = fields.get("website") or mention.source
     values = {
-        "author": fields["author"][:245],
+        "author": fit_bytes(fields["author"], NAME_MAX_BYTES),
         "website": recording.fitting_website(website),
         "author_photo": fields.get("author_photo"),
-        "source_title": fields["title"][:255],
+        "source_title": fields["title"][:SOURCE_TITLE_MAX_CHARS],
         "published": fields.get("published"),
         "mention_kind": fields.get("mention_kind"),
         "body": fields["text"],
@@ -215,6 +241,7 @@ def _update(session: Session, entry: Entry, values: dict, decision: policy.Decis
 
 
 def _withdraw(entry: Entry | None, reason: str) -> None:
-    """§3.2.4: a source that is gone or no longer links takes its mention off the page."""
+    """Webmention §3.2.4: a source that is gone (410) or no longer links takes its mention
+    off the page."""
     if entry is not None and entry.status in (Status.PENDING, Status.APPROVED):
         entry.status, entry.rule, entry.reason = Status.TRASH, policy.Rule.NO_LINK.value, reason

@@ -183,5 +183,11 @@ def test_long_titles_and_excerpts_are_cut(app, ping_url):
     assert len(entry.author) <= 250 and len(entry.body) <= 253
 
 
+def test_a_long_title_is_cut_to_an_author_names_245_bytes(app, ping_url):
+    send(ping_url, url="http://blog.example/e", title="é" * 250)
+    [entry] = entries(app)
+    assert entry.author == "é" * 122
+
+
 def test_a_body_over_64_kib_is_413(ping_url):
     assert send(ping_url, url="http://blog.example/e", excerpt="x" * 70_000).status_code == 413
