@@ -1,8 +1,8 @@
 """Avatars that reveal nothing: a symmetric 5x5 pattern drawn from a keyed hash.
 
-§3: no hash of a commenter's email is ever published. The pattern shows 15 bits
-and a hue taken from HMAC(secret, email); without the secret nobody can test an
-address against it, unlike a Gravatar's plain MD5. Pages name an avatar by its
+SPEC §3 (Comment fields): no hash of a commenter's email is ever published. The pattern
+shows 15 bits and a hue taken from HMAC(secret, email); without the secret nobody can
+test an address against it, unlike a Gravatar's plain MD5. Pages name an avatar by its
 pattern alone ("4a1f-212"), so one image serves every page and is cached.
 """
 

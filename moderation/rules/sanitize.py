@@ -1,4 +1,4 @@
-"""Turn typed text into safe HTML: the only module that imports bleach (SPEC §3 Markup)."""
+"""Turn typed text into safe HTML: the only module that imports bleach (SPEC §3, Markup)."""
 
 import re
 import threading
@@ -40,12 +40,13 @@ def _mark_user_link(attrs: dict, new: bool = False) -> dict:
 
 
 def _comment_attribute(tag: str, name: str, value: str) -> bool:
-    """Keep allowlisted attributes; a URL must name http, https or mailto (§3)."""
+    """Keep allowlisted attributes; a URL must name http, https or mailto
+    (SPEC §3, Markup)."""
     if name not in COMMENT_ATTRIBUTES.get(tag, ()):
         return False
     if name in {"href", "cite"}:
-        # bleach keeps scheme-less URLs ("//evil.example", "/moderation/", "#x");
-        # §3 lets only http, https and mailto through. Read the URL as a browser does:
+        # bleach keeps scheme-less URLs ("//evil.example", "/moderation/", "#x"); SPEC §3
+        # (Markup) lets only http, https and mailto through. Read the URL as a browser does:
         # tabs and newlines anywhere, and leading controls and spaces, do not count.
         url = _URL_TAB_OR_NEWLINE.sub("", value).lstrip(_C0_CONTROL_OR_SPACE)
         return _ALLOWED_SCHEME.match(url) is not None

@@ -7,11 +7,15 @@ is a failure.
 """
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import MODERATOR_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -64,7 +68,8 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def new_context(browser) -> Iterator[Callable[..., object]]:
-    """Open browser contexts (one per reader); JavaScript is off unless asked for (§1)."""
+    """Open browser contexts (one per reader); JavaScript is off unless asked for (SPEC §1
+    (Who uses it): readers comment through a form that works without JavaScript)."""
     contexts = []
 
     def open_context(**options):
@@ -83,3 +88,13 @@ def new_context(browser) -> Iterator[Callable[..., object]]:
 def page(new_context):
     """A page in a fresh context without JavaScript, as a reader with scripts blocked."""
     return new_context().new_page()
+
+
+def log_in(page, live_server: str, username: str = "mod") -> None:
+    """Log in through the login form, as a moderator would; lands on the queue."""
+    page.goto(f"{live_server}/moderation/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(MODERATOR_PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/moderation/(\?.*)?$"))
+    page.wait_for_load_state()  # the deferred dashboard.js has run: keys are listened to

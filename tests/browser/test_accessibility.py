@@ -11,8 +11,8 @@ from moderation.rules.statuses import EntryType, Status
 from moderation.services import threads
 from moderation.services.linkbacks import recording
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import log_in
 from tests.browser.test_comment_form import post_url
-from tests.browser.test_dashboard import log_in
 from tests.conftest import create_moderator
 from tests.helpers import add_approved_comment, add_comment, approve, save_settings
 

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from moderation.rules.statuses import Status
+from tests.browser.conftest import log_in
 from tests.browser.test_comment_form import (
     CSP_VIOLATION,
     fill_form,
@@ -15,7 +16,7 @@ from tests.browser.test_comment_form import (
     send,
     watch_for_csp,
 )
-from tests.conftest import MODERATOR_PASSWORD, create_moderator
+from tests.conftest import create_moderator
 from tests.helpers import add_comment, entries
 
 TO_APPROVE = "A kind word about the article."
@@ -26,16 +27,6 @@ QUEUE = re.compile(r"/moderation/(\?.*)?$")
 def seed(app, *texts: str, status: Status = Status.PENDING) -> dict[str, int]:
     """Comments through the service, each in `status`. Returns their ids by text."""
     return {text: add_comment(app, text, status) for text in texts}
-
-
-def log_in(page, live_server: str) -> None:
-    """Log in as the moderator "mod" through the login form; lands on the queue."""
-    page.goto(f"{live_server}/moderation/login")
-    page.get_by_label("Username").fill("mod")
-    page.get_by_label("Password").fill(MODERATOR_PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page).to_have_url(QUEUE)
-    page.wait_for_load_state()  # the deferred dashboard.js has run: keys are listened to
 
 
 def row(page, entry_id: int):

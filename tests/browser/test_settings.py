@@ -4,17 +4,10 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import log_in
 from tests.browser.test_comment_form import AWAITING, fill_form, post_url, send
-from tests.conftest import MODERATOR_PASSWORD, create_moderator
+from tests.conftest import create_moderator
 from tests.helpers import time_passes
-
-
-def log_in_as_admin(page, live_server: str) -> None:
-    page.goto(f"{live_server}/moderation/login")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill(MODERATOR_PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/moderation/$"))
 
 
 def comment_as_a_reader(page, live_server: str, clock, text: str) -> None:
@@ -37,7 +30,7 @@ def test_turning_off_hold_every_entry_publishes_the_next_comment_at_once(
     expect(held.locator(".awaiting")).to_have_text(AWAITING)
 
     admin = new_context().new_page()
-    log_in_as_admin(admin, live_server)
+    log_in(admin, live_server, "boss")
     admin.get_by_role("link", name="Settings").click()
     expect(admin.get_by_role("heading", name="Discussion settings")).to_be_visible()
     hold_all = admin.get_by_role("checkbox", name="Hold every new entry for a moderator")
@@ -72,7 +65,7 @@ def test_spam_and_block_in_the_queue_updates_the_row_in_place_and_fills_the_sett
     comment_as_a_reader(reader, live_server, clock, "Cheap watches, visit my shop today.")
 
     admin = new_context(java_script_enabled=True).new_page()
-    log_in_as_admin(admin, live_server)
+    log_in(admin, live_server, "boss")
     row = admin.locator("li.row")
     expect(row).to_have_count(1)
     row.get_by_text("Spam and block…").click()

@@ -1,4 +1,5 @@
-"""Fetch a linkback's source page safely (SPEC §3 Linkbacks): the only importer of requests.
+"""Fetch a linkback's source page safely (SPEC §3 (Linkbacks): public addresses only, one
+total deadline, a byte cap after decompression): the only importer of requests.
 
 A source URL is chosen by whoever sends the ping, so every fetch is treated as hostile:
 
@@ -17,14 +18,11 @@ A source URL is chosen by whoever sends the ping, so every fetch is treated as h
 
 import codecs
 import contextlib
-import functools
 import http.client
-import io
 import ipaddress
 import re
 import socket
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +30,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from requests.utils import DEFAULT_ACCEPT_ENCODING
 from urllib3.exceptions import DecodeError, NewConnectionError
+
+from moderation.infra.fetch import pinned
 
 SERVICE = "moderation/0.1"
 ACCEPT = "text/html, application/xhtml+xml;q=0.9, text/plain;q=0.8, */*;q=0.1"
@@ -79,7 +78,8 @@ class Limits:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Limits":
-        """Read the limits from the app's config (SPEC §2)."""
+        """Read the limits from the app's config (SPEC §2 (Configuration): the
+        LINKBACK_FETCH_TIMEOUT, _MAX_BYTES, _MAX_REDIRECTS and _ALLOW_PRIVATE_HOSTS keys)."""
         return cls(
             timeout=float(config["LINKBACK_FETCH_TIMEOUT"]),
             max_bytes=int(config["LINKBACK_MAX_BYTES"]),
@@ -129,7 +129,8 @@ def user_agent(caller_ip: str) -> str:
 
 
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Tell whether an address is on the public internet (§3: sources from public ones only)."""
+    """Tell whether an address is on the public internet (SPEC §3 (Linkbacks): sources are
+    fetched from public addresses only)."""
     if isinstance(address, _IPv6):
         if address.ipv4_mapped is not None:
             return False
@@ -149,7 +150,7 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
 
 def fetch(url: str, limits: Limits, *, user_agent: str) -> Page:
     """GET a source page within `limits`, following vetted redirects; FetchError otherwise."""
-    deadline = _Deadline(limits.timeout)
+    deadline = pinned.Deadline(limits.timeout)
     headers = {
         "User-Agent": user_agent,
         "Accept": ACCEPT,
@@ -169,27 +170,9 @@ def fetch(url: str, limits: Limits, *, user_agent: str) -> Page:
         raise FetchError(_timeout_reason(limits) if deadline.passed else _reason(error)) from error
 
 
-class _Deadline:
-    """The single wall-clock deadline of one fetch."""
-
-    def __init__(self, seconds: float) -> None:
-        self._end = time.monotonic() + seconds
-
-    @property
-    def passed(self) -> bool:
-        return time.monotonic() >= self._end
-
-    def remaining(self) -> float:
-        """Seconds left; TimeoutError when there are none."""
-        left = self._end - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the fetch deadline has passed")
-        return left
-
-
 @contextlib.contextmanager
 def _get(
-    url: str, headers: Mapping[str, str], limits: Limits, deadline: _Deadline
+    url: str, headers: Mapping[str, str], limits: Limits, deadline: pinned.Deadline
 ) -> Iterator[requests.Response]:
     """Vet one hop, send its GET to the vetted address, and close everything afterwards."""
     try:
@@ -215,8 +198,8 @@ def _get(
         is_public_address(ipaddress.ip_address(sockaddr[0])) for _family, sockaddr in addresses
     ):
         raise FetchError("the source's address is not public")
-    pool_class = _PinnedHTTPSPool if scheme == "https" else _PinnedHTTPPool
-    adapter = _PinnedAdapter(pool_class(host, port, addresses=addresses, deadline=deadline))
+    pool_class = pinned.PinnedHTTPSPool if scheme == "https" else pinned.PinnedHTTPPool
+    adapter = pinned.PinnedAdapter(pool_class(host, port, addresses=addresses, deadline=deadline))
     try:
         try:
             response = adapter.send(request, stream=True, timeout=deadline.remaining())
@@ -231,7 +214,7 @@ def _get(
 
 
 def _resolve(
-    host: str, port: int, deadline: _Deadline, limits: Limits
+    host: str, port: int, deadline: pinned.Deadline, limits: Limits
 ) -> list[tuple[int, tuple[Any, ...]]]:
     """Look the host up once; in a thread of its own, so that slow DNS meets the deadline too."""
     outcome: list[Any] = []
@@ -260,7 +243,7 @@ def _resolve(
     return [(family, sockaddr) for sockaddr, family in addresses.items()]
 
 
-def _page(response: requests.Response, limits: Limits, deadline: _Deadline) -> Page:
+def _page(response: requests.Response, limits: Limits, deadline: pinned.Deadline) -> Page:
     media_type, _, parameters = response.headers.get("Content-Type", "").partition(";")
     charset = None
     for parameter in parameters.split(";"):
@@ -324,109 +307,3 @@ _NETWORK_ERRORS = (
     OSError,  # TimeoutError, ssl.SSLError, ConnectionError...
     ValueError,  # UnicodeError, urllib3's LocationParseError...
 )
-
-
-class _DeadlineReader(io.RawIOBase):
-    """A socket's reads, each allowed only the time left before the fetch's deadline.
-
-    A per-read timeout alone lets a server that trickles one byte a second hold a read loop
-    forever; here every recv gets what remains, and none at all once the deadline has passed.
-    """
-
-    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
-        super().__init__()
-        self._sock = sock
-        self._file = sock.makefile("rb", buffering=0)
-        self._deadline = deadline
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int | None:
-        self._sock.settimeout(self._deadline.remaining())
-        return self._file.readinto(buffer)
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
-
-
-class _DeadlineResponse(http.client.HTTPResponse):
-    """http.client's response reading its status line, headers and body through the deadline."""
-
-    def __init__(self, sock: socket.socket, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
-        super().__init__(sock, *args, **kwargs)
-        self.fp.close()  # the plain socket file http.client opened
-        self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
-
-
-class _Pinned:
-    """A urllib3 connection that dials the vetted addresses instead of looking the host up.
-
-    urllib3 would resolve `host` again when it connects, and a second answer is what DNS
-    rebinding exploits. So `_new_conn` connects to the addresses already checked, without even
-    a numeric getaddrinfo, while `host` stays the name for the Host header, SNI and the
-    certificate check. (Setting `_dns_host` instead would not do: in urllib3 2.x `host` reads
-    it, so the Host header and SNI would become the IP.) The socket gets the time left for
-    the connect, then again for the TLS handshake; `_DeadlineResponse` does so for each read.
-    """
-
-    def __init__(
-        self, *args: Any, addresses: list[tuple[int, Any]], deadline: _Deadline, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._addresses = addresses
-        self._deadline = deadline
-        self.response_class = functools.partial(_DeadlineResponse, deadline=deadline)
-
-    def _new_conn(self) -> socket.socket:
-        failure: OSError | None = None
-        for family, sockaddr in self._addresses:  # in the resolver's order, as browsers do
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                sock.settimeout(self._deadline.remaining())
-                sock.connect(sockaddr)
-                sock.settimeout(self._deadline.remaining())  # what is left, for TLS
-            except OSError as error:
-                sock.close()
-                failure = error
-                continue
-            return sock
-        raise NewConnectionError(self, "could not connect to the source") from failure
-
-
-class _PinnedHTTPConnection(_Pinned, urllib3.connection.HTTPConnection):
-    pass
-
-
-class _PinnedHTTPSConnection(_Pinned, urllib3.connection.HTTPSConnection):
-    pass
-
-
-class _PinnedHTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _PinnedHTTPConnection
-
-
-class _PinnedHTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _PinnedHTTPSConnection
-
-
-class _PinnedAdapter(HTTPAdapter):
-    """A requests adapter that sends one hop through its own pinned pool.
-
-    The adapter is used without a Session on purpose: a Session would keep and send cookies
-    between hops, and would honour proxy and .netrc settings from the environment (a proxy
-    would resolve the host itself, defeating the pinning).
-    """
-
-    def __init__(self, pool: urllib3.HTTPConnectionPool) -> None:
-        super().__init__(pool_connections=1, pool_maxsize=1)
-        self._pool = pool
-
-    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
-        return self._pool
-
-    def close(self) -> None:
-        super().close()
-        self._pool.close()
