@@ -1,5 +1,6 @@
-"""The form's abuse controls (§6): flood, duplicates, the honeypot, the form's age and
-the rate limit by IP, shared through Redis by separate app processes."""
+"""The form's abuse controls (issue 6; SPEC §2 names their settings): flood, duplicates,
+the honeypot, the form's age and the rate limit by IP, shared through Redis by separate
+app processes."""
 
 import os
 import re

@@ -1,5 +1,6 @@
 """With LINKBACK_ALLOW_PRIVATE_HOSTS off (the default), no source on a private address is
-fetched: the ping is fault 16 and the local server never hears of it (§3)."""
+fetched: the ping is fault 16 and the local server never hears of it (SPEC §3,
+Linkbacks)."""
 
 import re
 import xmlrpc.client

@@ -1,4 +1,5 @@
-"""§3: a commenter's email appears in no public page, header, cookie or log line."""
+"""SPEC §3 (Comment fields): a commenter's email appears in no public page, header,
+cookie or log line."""
 
 import base64
 import contextlib

@@ -1,4 +1,5 @@
-"""Avatars drawn from a keyed hash (§3: no hash of a commenter's email is ever published)."""
+"""Avatars drawn from a keyed hash (SPEC §3, Comment fields: no hash of a commenter's
+email is ever published)."""
 
 import hashlib
 import re

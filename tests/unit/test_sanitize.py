@@ -9,7 +9,7 @@ from moderation.rules.sanitize import article_html, comment_html, paragraphs
 
 LINK_REL = "nofollow ugc noopener noreferrer"
 
-# §3's allowlist, written out here rather than imported, so that the tests check the
+# SPEC §3's allowlist (Markup), written out here rather than imported, so that the tests check the
 # spec and not the module against itself. `p` and `br` come from the paragraph step,
 # `rel` from the sanitiser itself.
 COMMENT_ALLOWLIST = {
@@ -69,7 +69,7 @@ class ParsedHTML(HTMLParser):
 
 
 def unsafe_markup(html: str) -> list[str]:
-    """List everything in sanitised HTML that §3's allowlist does not permit."""
+    """List everything in sanitised HTML that SPEC §3's allowlist (Markup) does not permit."""
     parsed = ParsedHTML(html)
     problems = list(parsed.other)
     for tag, attrs in parsed.elements:

@@ -7,7 +7,7 @@ from functools import partial
 import pytest
 
 # The names the live server and the test client go by: a site that takes linkbacks must
-# know its own address (§4), here through Flask's TRUSTED_HOSTS.
+# know its own address (README, "The site's own address"), here through TRUSTED_HOSTS.
 OWN_HOSTS = ["127.0.0.1", "localhost"]
 
 

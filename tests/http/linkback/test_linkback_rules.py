@@ -1,4 +1,5 @@
-"""The Discussion rules and the flood rule apply to linkbacks as to comments (§6)."""
+"""The Discussion rules (issue 6) and the flood rule (SPEC §2, COMMENT_FLOOD_SECONDS)
+apply to linkbacks as to comments."""
 
 import time
 import xmlrpc.client

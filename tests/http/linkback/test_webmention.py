@@ -336,7 +336,7 @@ def test_an_approved_mention_that_changed_waits_for_a_moderator_again(
     row = queue_row(moderator, entry_id, "pending")
     assert f"held again: the source changed its {label}" in row
     assert queued is None or queued in row
-    [entry] = entries(app)  # the same entry, updated in place (§3.2.4)
+    [entry] = entries(app)  # the same entry, updated in place (Webmention §3.2.4)
     assert (entry.id, entry.status) == (entry_id, Status.PENDING)
     act(moderator, entry_id, "approve", "pending")
     page = page_of(target)
