@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "COMMENT_RATE_LIMIT": "10 per minute",  # comment form posts per IP
     "COMMENT_FORM_MIN_SECONDS": 3.0,  # sent sooner after the form was shown: spam
     "COMMENT_FORM_MAX_SECONDS": 7200.0,  # shown longer ago: refused, to be sent again
+    "PAGE_MAX_AGE": 60,  # seconds a CDN may keep a public read (thread JSON, feeds, frame)
     "LOGIN_RATE_LIMIT": "10 per minute",
     # The job queue that verifies webmentions and trackbacks (SPEC §3 (Linkbacks)):
     # threads per serving process when there is no REDIS_URL.
@@ -102,6 +103,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "TRUSTED_PROXIES": _count,
     "RATELIMIT_ENABLED": _boolean,
     "COMMENT_FLOOD_SECONDS": _count,
+    "PAGE_MAX_AGE": _count,
     "COMMENT_RATE_LIMIT": _rate_limit,
     "COMMENT_FORM_MIN_SECONDS": lambda value: _seconds(value) if float(value) else 0.0,
     "COMMENT_FORM_MAX_SECONDS": _seconds,
