@@ -8,6 +8,9 @@ PORT ?= 5000
 # The host names `make run` answers to: the app takes its own address from the Host
 # header only for these (any other gets 400). Set it when serving on another HOST.
 TRUSTED_HOSTS ?= $(HOST),localhost
+# The example blog that `make run` serves beside the app, on an origin of its own, with the
+# comments embedded (examples/blog/, issue 13).
+BLOG_PORT ?= 5001
 
 .PHONY: run moderator test lint format bench chromium clean
 
@@ -29,9 +32,15 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 run: $(APP_INSTALLED)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo
+	@# Registered once: a second `make run` finds the site there already.
+	@out=$$($(BIN)/flask --app wsgi sites add 'http://$(HOST):$(BLOG_PORT)' --name 'Example blog' 2>&1) \
+		|| echo "$$out" | grep -q 'registered already' || { echo "$$out" >&2; exit 1; }
+	@$(BIN)/python examples/blog/serve.py --host $(HOST) --port $(BLOG_PORT) \
+		--comments http://$(HOST):$(PORT) --stop-with $$PPID &
 	@echo
 	@echo "The demo post: http://$(HOST):$(PORT)/posts/river-bridge-reopens/"
 	@echo "The dashboard: http://$(HOST):$(PORT)/moderation/"
+	@echo "A blog on another origin, with the comments embedded: http://$(HOST):$(BLOG_PORT)/"
 	@echo "Create the first administrator in another shell, in this folder:"
 	@echo "    make moderator NAME=admin"
 	@echo

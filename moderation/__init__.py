@@ -21,8 +21,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from moderation.infra import config, db, jobs, ratelimit
+    from moderation.services import sites
     from moderation.services.linkbacks import mentions
-    from moderation.web import cli, dashboard, errors, filters, linkback, public, security
+    from moderation.web import (
+        api,
+        cli,
+        dashboard,
+        embed,
+        errors,
+        feeds,
+        filters,
+        linkback,
+        public,
+        scripts,
+        security,
+    )
 
     app = Flask(
         __name__,
@@ -36,16 +49,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
-    jobs.init_app(app, {mentions.VERIFY: mentions.KIND})
+    jobs.init_app(app, {mentions.VERIFY: mentions.KIND, sites.FETCH_TITLE: sites.TITLE_KIND})
     security.init_app(app)
     errors.init_app(app)
     ratelimit.init_app(app)
     filters.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(linkback.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(scripts.bp)
     # SPEC §3 (Security headers): the linkback receivers are protocols, not forms, so
     # they are the one blueprint exempt from CSRF protection.
     security.csrf.exempt(linkback.bp)
+    # Issue 13: the embed frame's form needs no session (a frame has none of ours); the
+    # signed form stamp and an Origin check guard it instead (web/embed.py).
+    app.register_blueprint(embed.bp)
+    security.csrf.exempt(embed.bp)
+    # Issue 13: the JSON API is CSRF-exempt and has no session; the signed form stamp and
+    # an Origin check guard its POSTs instead (web/api.py).
+    app.register_blueprint(api.bp)
+    security.csrf.exempt(api.bp)
     dashboard.init_app(app)
     cli.init_app(app)
     return app

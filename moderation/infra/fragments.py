@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup
 
@@ -30,16 +31,18 @@ class RenderedThread:
 class FragmentCache:
     """A thread-safe LRU of rendered threads, bounded by the bytes of their HTML.
 
-    A key names what was rendered (a post's page); the version says from what.
+    A key names what was rendered (a post's page); the version says from what. Anything
+    else drawn once for many readers may be kept too (the JSON API's pages of entries),
+    with its size in bytes given to `put`.
     """
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
         self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, tuple[tuple, RenderedThread]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[tuple, Any, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, version: tuple) -> RenderedThread | None:
+    def get(self, key: Hashable, version: tuple) -> Any:
         with self._lock:
             item = self._items.get(key)
             if item is None or item[0] != version:
@@ -47,16 +50,17 @@ class FragmentCache:
             self._items.move_to_end(key)
             return item[1]
 
-    def put(self, key: Hashable, version: tuple, rendered: RenderedThread) -> None:
-        size = len(rendered.html)
+    def put(self, key: Hashable, version: tuple, rendered: Any, size: int | None = None) -> None:
+        """Keep `rendered` (its size: that of its HTML, unless given)."""
+        size = len(rendered.html) if size is None else size
         if size > self.max_bytes:
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._bytes -= len(old[1].html)
-            self._items[key] = (version, rendered)
+                self._bytes -= old[2]
+            self._items[key] = (version, rendered, size)
             self._bytes += size
             while self._bytes > self.max_bytes:
-                _, (_, evicted) = self._items.popitem(last=False)
-                self._bytes -= len(evicted.html)
+                _, (_, _, evicted) = self._items.popitem(last=False)
+                self._bytes -= evicted

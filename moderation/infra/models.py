@@ -77,6 +77,20 @@ class Base(DeclarativeBase):
     pass
 
 
+class Site(Base):
+    """An origin whose pages we hold comments for (issue 13): its threads are posts named
+    by their canonical URL."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    origin: Mapped[str] = mapped_column(String(URL_MAX_CHARS), unique=True)  # urls.origin
+    name: Mapped[str] = mapped_column(String(TITLE_MAX_CHARS), default="")
+    # Whether the query names a different page (?p=123), or is dropped from thread URLs.
+    keep_query: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Post(Base):
     __tablename__ = "posts"
 
@@ -87,6 +101,10 @@ class Post(Base):
     body_html: Mapped[str] = mapped_column(Text, default="")
     # Set for a post hosted elsewhere: its public page, which linkbacks may target.
     url: Mapped[str | None] = mapped_column(String(URL_MAX_CHARS), unique=True)
+    # The registered site that holds `url`; NULL for our own posts, or once it is removed.
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sites.id", ondelete="SET NULL", name="fk_posts_site_id_sites"), index=True
+    )
     comments_open: Mapped[bool] = mapped_column(Boolean, default=True)
     pings_open: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

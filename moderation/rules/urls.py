@@ -3,7 +3,8 @@
 Targets are matched the way people write links: http or https, with or without
 `www.`, with or without the trailing slash, and whatever query or fragment.
 A post of ours lives at <site>/posts/<slug>/; a post hosted elsewhere is known
-by the URL it was registered with (`posts create --url`).
+by the URL it was registered with (`posts create --url`). A thread on a registered
+site is named by its canonical URL (`canonical_url`), its site by its `origin`.
 """
 
 import re
@@ -14,6 +15,7 @@ from moderation.rules.limits import URL_MAX_CHARS
 
 POST_PATH = re.compile(r"^/posts/([^/]+)/?$")
 DEFAULT_PORTS = {None, 80, 443}
+SCHEME_PORTS = {"http": 80, "https": 443}
 
 
 def is_web_url(url: str) -> bool:
@@ -49,12 +51,36 @@ def resource_key(url: str) -> str:
     return f"{host_key(url)}{path}"
 
 
+def origin(url: str) -> str:
+    """ "scheme://host[:port]": scheme and host lower-cased, the scheme's default port
+    dropped, an IPv6 host in brackets. ValueError when the URL has no scheme or host."""
+    parts = urlsplit(url.strip())
+    scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    if not scheme or not host:
+        raise ValueError(f"{url!r} has no scheme or host")
+    if ":" in host:
+        host = f"[{host}]"
+    return (
+        f"{scheme}://{host}"
+        if port in {None, SCHEME_PORTS.get(scheme)}
+        else f"{scheme}://{host}:{port}"
+    )
+
+
+def canonical_url(url: str, keep_query: bool = False) -> str:
+    """The URL that names a thread: its origin and path ("/" when empty), the query only
+    when `keep_query`, never the fragment (issue 13: what a site's pages are called)."""
+    parts = urlsplit(url.strip())
+    query = f"?{parts.query}" if keep_query and parts.query else ""
+    return f"{origin(url)}{parts.path or '/'}{query}"
+
+
 def without_fragment(url: str) -> str:
     return url.split("#", 1)[0]
 
 
 @dataclass(frozen=True)
-class Site:
+class OwnSite:
     """Where our own posts are served: the base URL of SITE_URL, or of the request."""
 
     base_url: str

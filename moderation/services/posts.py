@@ -4,16 +4,17 @@ dashboard, and opened or closed to comments and pings."""
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from moderation.infra.models import Entry, Post
+from moderation.infra.models import Entry, Post, Site
 from moderation.rules import sanitize
 from moderation.rules.errors import NO_POST, NotFound, Refused
-from moderation.rules.limits import SLUG_MAX_CHARS, TITLE_MAX_CHARS, URL_MAX_CHARS
+from moderation.rules.limits import SLUG_MAX_CHARS, TITLE_MAX_CHARS
 from moderation.rules.statuses import Status
+from moderation.rules.urls import is_web_url, origin
+from moderation.services import sites
 from moderation.services.accounts import Actor, record
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -50,16 +51,31 @@ def create_post(
         )
     if not title.strip() or len(title.strip()) > TITLE_MAX_CHARS:
         raise Refused(f"A post needs a title of at most {TITLE_MAX_CHARS} characters.", "title")
-    if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > URL_MAX_CHARS:
-            raise Refused("A post's URL is an absolute http:// or https:// address.", "url")
+    if url is not None and not is_web_url(url):
+        raise Refused("A post's URL is an absolute http:// or https:// address.", "url")
     if session.scalar(select(Post.id).where(Post.slug == slug)) is not None:
         raise Refused(f"A post with the slug {slug!r} exists already.", "slug")
     if url is not None and session.scalar(select(Post.id).where(Post.url == url)) is not None:
         raise Refused(f"A post with the URL {url!r} exists already.", "url")
+    # Issue 13: a post hosted elsewhere belongs to the registered site that holds it, so
+    # its pages take comments and linkbacks. Its URL stays as typed (linkbacks match its
+    # spellings).
+    site = None
+    if url is not None:
+        site = sites.site_for(session, url)
+        if site is None:
+            raise Refused(
+                f"No registered site holds {url}: register it first with "
+                f"`flask sites add {origin(url)}`.",
+                "url",
+            )
     post = Post(
-        slug=slug, title=title.strip(), body=body, body_html=sanitize.article_html(body), url=url
+        slug=slug,
+        title=title.strip(),
+        body=body,
+        body_html=sanitize.article_html(body),
+        url=url,
+        site_id=site.id if site is not None else None,
     )
     session.add(post)
     session.flush()
@@ -91,10 +107,11 @@ class PostRow:
     pings_open: bool
     pending: int
     approved: int
+    site: str | None = None  # the origin of its registered site, if any
 
 
 def post_rows(session: Session) -> list[PostRow]:
-    """Every post with its pending and approved counts: one query."""
+    """Every post with its pending and approved counts and its site: one query."""
     pending = func.count().filter(Entry.status == Status.PENDING)
     approved = func.count().filter(Entry.status == Status.APPROVED)
     rows = session.execute(
@@ -106,9 +123,11 @@ def post_rows(session: Session) -> list[PostRow]:
             Post.pings_open,
             pending,
             approved,
+            Site.origin,
         )
         .outerjoin(Entry, Entry.post_id == Post.id)
-        .group_by(Post.id)
+        .outerjoin(Site, Site.id == Post.site_id)
+        .group_by(Post.id, Site.origin)
         .order_by(Post.created.desc(), Post.id.desc())
     ).all()
     return [PostRow(*row) for row in rows]

@@ -10,10 +10,10 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from moderation.infra.models import Entry, Post
+from moderation.infra.models import Entry, Post, Site
 from moderation.rules import policy
 from moderation.rules.statuses import EntryType, Status
 
@@ -32,6 +32,7 @@ class QueueFilter:
     tab: str = "all"  # one of TABS, or ANY
     entry_type: EntryType | None = None
     post_id: int | None = None
+    site_id: int | None = None
     search: str = ""
     rule: str = ""  # one of RULES, or "" for any
     page: int = 1
@@ -104,12 +105,25 @@ def status_counts(session: Session) -> dict[str, int]:
     return counts
 
 
-def post_choices(session: Session) -> list[tuple[int, str]]:
-    """Every post as the queue's filter offers it: (id, title), by title."""
-    return [
-        (row.id, row.title)
-        for row in session.execute(select(Post.id, Post.title).order_by(Post.title))
-    ]
+@dataclass(frozen=True)
+class FilterChoices:
+    posts: list[tuple[int, str]]  # (id, title), by title
+    sites: list[tuple[int, str]]  # (id, origin and name), by origin; empty: no site filter
+
+
+def filter_choices(session: Session) -> FilterChoices:
+    """Every post and every site as the queue's filters offer them: one query."""
+    posts = select(literal("post").label("kind"), Post.id, Post.title.label("label"), Post.title)
+    sites = select(literal("site"), Site.id, Site.origin, Site.name)
+    rows = session.execute(union_all(posts, sites).order_by("kind", "label")).all()
+    return FilterChoices(
+        posts=[(row.id, row.label) for row in rows if row.kind == "post"],
+        sites=[
+            (row.id, f"{row.title} ({row.label})" if row.title else row.label)
+            for row in rows
+            if row.kind == "site"
+        ],
+    )
 
 
 _COLUMNS = (
@@ -157,6 +171,8 @@ def _listing(wanted: QueueFilter, *columns):
         query = query.where(Entry.type == wanted.entry_type)
     if wanted.post_id is not None:
         query = query.where(Entry.post_id == wanted.post_id)
+    if wanted.site_id is not None:
+        query = query.where(Post.site_id == wanted.site_id)
     if wanted.rule:
         query = query.where(Entry.rule == wanted.rule)
     if wanted.search:

@@ -170,6 +170,24 @@ def _ranked_top_level(post_id):
     )
 
 
+# What _public_entry reads of an entry (the email only to seed its avatar's keyed hash).
+_ENTRY_COLUMNS = (
+    Entry.id,
+    Entry.parent_id,
+    Entry.type,
+    Entry.status,
+    Entry.author,
+    Entry.email,
+    Entry.website,
+    Entry.source_url,
+    Entry.body_html,
+    Entry.created,
+    Entry.moderator_id,
+    Entry.mention_kind,
+    Entry.author_photo,
+)
+
+
 def _thread_page_statement():
     """One page: its top-level entries (ranks `first` to `last`) and all their replies,
     found by walking down from them, then the likes and reposts; each row with the last
@@ -194,24 +212,9 @@ def _thread_page_statement():
         .scalar_subquery()
         .label("approved_count"),
     )
-    columns = (
-        Entry.id,
-        Entry.parent_id,
-        Entry.type,
-        Entry.status,
-        Entry.author,
-        Entry.email,
-        Entry.website,
-        Entry.source_url,
-        Entry.body_html,
-        Entry.created,
-        Entry.moderator_id,
-        Entry.mention_kind,
-        Entry.author_photo,
-    )
     page = union_all(
-        select(*columns, tree.c.rank, *totals).join(tree, tree.c.id == Entry.id),
-        select(*columns, null().label("rank"), *totals).where(
+        select(*_ENTRY_COLUMNS, tree.c.rank, *totals).join(tree, tree.c.id == Entry.id),
+        select(*_ENTRY_COLUMNS, null().label("rank"), *totals).where(
             Entry.post_id == post_id,
             Entry.status == Status.APPROVED,
             is_reaction(Entry),
@@ -293,6 +296,36 @@ def post_thread(
         page=page,
         pages=max(1, -(-(last_rank or 0) // per_page)),
     )
+
+
+_AUTHORS_ENTRIES = (
+    select(*_ENTRY_COLUMNS)
+    .where(
+        Entry.post_id == bindparam("post_id"),
+        Entry.id.in_(bindparam("ids", expanding=True)),
+        Entry.status.in_(bindparam("statuses", expanding=True)),
+    )
+    .order_by(Entry.created, Entry.id)
+)
+
+
+def authors_entries(
+    session: Session,
+    post: Post,
+    ids: Collection[int],
+    avatar_key: bytes,
+    pending_only: bool = True,
+) -> list[PublicEntry]:
+    """The entries among `ids` that their author may see on this post, oldest first: the
+    pending ones (SPEC §3, the author's own pending comment), and the approved ones too
+    unless `pending_only`; never spam or trash. One query; none when `ids` is empty."""
+    if not ids:
+        return []
+    statuses = [Status.PENDING] if pending_only else [Status.PENDING, Status.APPROVED]
+    rows = session.execute(
+        _AUTHORS_ENTRIES, {"post_id": post.id, "ids": sorted(ids), "statuses": statuses}
+    )
+    return [_public_entry(row, 0, avatar_key) for row in rows]
 
 
 def thread_version(session: Session, post: Post) -> tuple:

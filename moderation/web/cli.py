@@ -11,12 +11,13 @@ from moderation.infra import db, jobs
 from moderation.rules import errors
 from moderation.rules.limits import MAX_ID
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import accounts, demo, moderating, posts, queue
+from moderation.services import accounts, demo, moderating, posts, queue, sites
 
 db_cli = AppGroup("db", help="Manage the database schema.")
 posts_cli = AppGroup("posts", help="Manage posts.")
 comments_cli = AppGroup("comments", help="Read and moderate the queue.")
 moderators_cli = AppGroup("moderators", help="Manage dashboard accounts.")
+sites_cli = AppGroup("sites", help="Manage the sites whose pages take comments.")
 
 CLI = accounts.Actor(None, "cli", "")  # who the audit log names for the command line
 STATUS = click.Choice([status.value for status in Status])
@@ -68,6 +69,46 @@ def create_post(slug: str, title: str, url: str | None, body_file) -> None:
         _fail(refused.message)
     session.commit()
     click.echo(post.url or permalink(post.slug))
+
+
+@sites_cli.command("add")
+@click.argument("url")
+@click.option("--name", default="", help="What the dashboard calls the site.")
+@click.option("--keep-query", is_flag=True, help="The query names a page (?p=123): keep it.")
+def add_site(url: str, name: str, keep_query: bool) -> None:
+    """Register a site (an origin: https://blog.example) and print its origin."""
+    session = db.get_session()
+    try:
+        site = sites.add_site(session, url, name, keep_query)
+    except errors.Refused as refused:
+        _fail(refused.message)
+    session.commit()
+    click.echo(site.origin)
+
+
+@sites_cli.command("list")
+def list_sites() -> None:
+    """List the sites: origin, name, whether the query is kept, how many posts."""
+    session = db.get_session()
+    counts = sites.site_post_counts(session)
+    for site in sites.all_sites(session):
+        count = counts.get(site.id, 0)
+        query = "keeps the query" if site.keep_query else "drops the query"
+        posts_held = f"{count} {'post' if count == 1 else 'posts'}"
+        click.echo(f"{site.origin}  {site.name or '-'}  {query}  {posts_held}")
+
+
+@sites_cli.command("remove")
+@click.argument("url")
+def remove_site(url: str) -> None:
+    """Remove a site; its posts and their entries stay, with no site."""
+    session = db.get_session()
+    try:
+        site = sites.remove_site(session, url)
+    except (errors.NotFound, errors.Refused) as refused:
+        _fail(refused.message)
+    session.commit()
+    click.echo(f"Site {site.origin} removed; its posts and their entries stay.")
 
 
 @comments_cli.command("list")
@@ -207,5 +248,5 @@ def permalink(slug: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, posts_cli, comments_cli, moderators_cli, load_demo, worker):
+    for command in (db_cli, posts_cli, comments_cli, moderators_cli, sites_cli, load_demo, worker):
         app.cli.add_command(command)

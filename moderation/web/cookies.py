@@ -2,6 +2,11 @@
 
 SPEC §3 (Comment fields): the email may live only in the commenter's own opt-in
 "remember me" cookie, never in the signed session, which anyone holding it can read.
+
+Inside another site's frame (issue 13, the embed frame) browsers block third-party
+cookies: there the cookies are `partitioned` (CHIPS), kept by the browser for that
+site's pages alone, which requires `Secure` and `SameSite=None`, so only behind https.
+Over plain http (local tests) they are the usual Lax cookies.
 """
 
 import time
@@ -27,9 +32,18 @@ def _serializer_for(secret: str, purpose: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=f"moderation.{purpose}")
 
 
-def _set(response: Response, name: str, value: str, max_age: int) -> None:
+def _set(
+    response: Response, name: str, value: str, max_age: int, partitioned: bool = False
+) -> None:
+    partitioned = partitioned and request.is_secure
     response.set_cookie(
-        name, value, max_age=max_age, httponly=True, samesite="Lax", secure=request.is_secure
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="None" if partitioned else "Lax",
+        secure=request.is_secure,
+        partitioned=partitioned,
     )
 
 
@@ -43,14 +57,21 @@ def _load(name: str, purpose: str):
         return None
 
 
-def remember_commenter(response: Response, name: str, email: str, website: str) -> None:
+def remember_commenter(
+    response: Response, name: str, email: str, website: str, partitioned: bool = False
+) -> None:
     value = _serializer("commenter").dumps({"name": name, "email": email, "website": website})
-    _set(response, COMMENTER_COOKIE, value, COMMENTER_MAX_AGE)
+    _set(response, COMMENTER_COOKIE, value, COMMENTER_MAX_AGE, partitioned)
 
 
-def forget_commenter(response: Response) -> None:
+def forget_commenter(response: Response, partitioned: bool = False) -> None:
     if COMMENTER_COOKIE in request.cookies:
-        response.delete_cookie(COMMENTER_COOKIE, httponly=True, samesite="Lax")
+        if partitioned and request.is_secure:  # a partitioned cookie is deleted as one
+            response.delete_cookie(
+                COMMENTER_COOKIE, httponly=True, samesite="None", secure=True, partitioned=True
+            )
+        else:
+            response.delete_cookie(COMMENTER_COOKIE, httponly=True, samesite="Lax")
 
 
 def remembered_commenter() -> dict[str, str] | None:
@@ -77,7 +98,8 @@ def own_entry_ids() -> set[int]:
     return {entry_id for entry_id, _ in _own_entries(time.time())}
 
 
-def remember_own_entry(response: Response, entry_id: int) -> None:
+def remember_own_entry(response: Response, entry_id: int, partitioned: bool = False) -> None:
     now = int(time.time())
     kept = _own_entries(now)[-(OWN_ENTRIES_KEPT - 1) :] + [[entry_id, now]]
-    _set(response, OWN_ENTRIES_COOKIE, _serializer("own-entries").dumps(kept), OWN_ENTRY_SECONDS)
+    value = _serializer("own-entries").dumps(kept)
+    _set(response, OWN_ENTRIES_COOKIE, value, OWN_ENTRY_SECONDS, partitioned)

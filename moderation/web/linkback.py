@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from moderation.infra import db, fetch, ratelimit
 from moderation.infra.models import Post
 from moderation.rules import errors, trackback, xmlrpc
-from moderation.rules.urls import Site, hostname
+from moderation.rules.urls import OwnSite, hostname
 from moderation.services import discussion, posts
 from moderation.services.linkbacks import mentions, pingback, recording, webmention
 from moderation.services.linkbacks import trackback as trackbacks
@@ -203,8 +203,8 @@ def _trackback_answer(error: str | None, status: int = 200) -> Response:
     return Response(trackback.response(error), status, content_type="text/xml; charset=utf-8")
 
 
-def _site() -> Site:
-    return Site(site.base_url())
+def _site() -> OwnSite:
+    return OwnSite(site.base_url())
 
 
 def _xml(body: bytes) -> Response:

@@ -1,6 +1,7 @@
 """Reader-facing pages: the post list, a post with its comments, and the comment form."""
 
 import time
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -43,7 +44,7 @@ def index():
 @bp.get("/posts/<slug>/")
 def post(slug: str):
     """Show a post, a page of its approved comments and linkbacks, and the comment form."""
-    page = _comment_page(request.args.get("cpage"))
+    page = comment_page(request.args.get("cpage"))
     post, version = threads.post_with_version(db.get_session(), slug)
     form = CommentForm()
     remembered = cookies.remembered_commenter()
@@ -59,8 +60,9 @@ def post(slug: str):
 MAX_COMMENT_PAGE_DIGITS = 9  # more is no page of ours, and int() of a long string is slow
 
 
-def _comment_page(value: str | None) -> int:
-    """The page of comments asked for: ?cpage=N with N from 1, else no page at all (404)."""
+def comment_page(value: str | None) -> int:
+    """The page of comments asked for: ?cpage=N (?page=N in the embed frame) with N from
+    1, else no page at all (404)."""
     if value is None:
         return 1
     digits = value.isascii() and value.isdigit() and len(value) <= MAX_COMMENT_PAGE_DIGITS
@@ -84,41 +86,74 @@ def submit_comment(slug: str):
     """Screen a reader's comment and store it with the status the Discussion rules give."""
     session = db.get_session()
     form = CommentForm()
+
+    def again(status: int, notice: str = "") -> Response:
+        return render_post(posts.get_post(session, slug), form, status, notice=notice)
+
+    # Moderators are not held to the flood rule (SPEC §2, COMMENT_FLOOD_SECONDS) nor to
+    # the rate limit.
+    stored = take_comment(form, lambda: slug, again, lambda: current_user.is_authenticated)
+    if isinstance(stored, Response):
+        return stored
+    # The page of comments it lands on (the pages of issue 6's Discussion settings), its
+    # anchor in view.
+    response = redirect(entry_url(stored), 303)
+    remember_author(response, form, stored.id)
+    return response
+
+
+def take_comment(
+    form: CommentForm,
+    thread_slug: Callable[[], str],
+    again: Callable[..., Response],
+    exempt: Callable[[], bool],
+) -> Response | places.Place:
+    """Screen a reader's comment (the post page's form, or the embed frame's) and store it
+    with the status the Discussion rules give: its place, committed; or the form again,
+    `again(status, notice="")`, saying why not.
+
+    `thread_slug` names the post once the form has passed its checks (the frame's first
+    comment creates its thread then, and a refusal leaves no thread: nothing is committed);
+    `exempt` tells whether the sender is spared the flood rule and the rate limit.
+    """
+    session = db.get_session()
     if not form.validate():
-        return render_post(posts.get_post(session, slug), form, 400)
+        return again(400)
     config = current_app.config
     submission = form.submission(request, config["SECRET_KEY"], time.time())
     age = submission.facts.seconds_on_form
     if age is None or age > config["COMMENT_FORM_MAX_SECONDS"]:
-        notice = "This form is too old to be sent. Please check it and send it again."
-        return render_post(posts.get_post(session, slug), form, 400, notice=notice)
-    # Moderators are not held to the flood rule (SPEC §2, COMMENT_FLOOD_SECONDS) nor to
-    # the rate limit.
-    exempt = current_user.is_authenticated
-    if not exempt and _over_rate_limit():
-        notice = "You are posting comments too quickly. Slow down."
-        return render_post(posts.get_post(session, slug), form, 429, notice=notice)
-    flood_seconds = 0 if exempt else config["COMMENT_FLOOD_SECONDS"]
+        return again(400, "This form is too old to be sent. Please check it and send it again.")
+    spared = exempt()
+    if not spared and _over_rate_limit():
+        return again(429, "You are posting comments too quickly. Slow down.")
+    flood_seconds = 0 if spared else config["COMMENT_FLOOD_SECONDS"]
     try:
         stored = comments.submit_comment(
-            session, slug, submission, flood_seconds, config["COMMENT_FORM_MIN_SECONDS"]
+            session, thread_slug(), submission, flood_seconds, config["COMMENT_FORM_MIN_SECONDS"]
         )
     except errors.Refused as refused:
         form[refused.field if refused.field in form else "comment"].errors = [refused.message]
-        return render_post(posts.get_post(session, slug), form, 400)
+        return again(400)
     except (errors.Closed, errors.Duplicate, errors.Flooding) as refused:
-        status = REFUSAL_STATUS[type(refused)]
-        return render_post(posts.get_post(session, slug), form, status, notice=refused.message)
+        return again(REFUSAL_STATUS[type(refused)], refused.message)
     session.commit()
-    # The page of comments it lands on (the pages of issue 6's Discussion settings), its
-    # anchor in view.
-    response = redirect(entry_url(stored), 303)
-    cookies.remember_own_entry(response, stored.id)
+    return stored
+
+
+def remember_author(
+    response: Response, form: CommentForm, entry_id: int, partitioned: bool = False
+) -> None:
+    """Let the author alone see their new entry while it is pending, and keep or forget
+    their details as they chose (`partitioned`: cookies for another site's frame, see
+    cookies.py)."""
+    cookies.remember_own_entry(response, entry_id, partitioned)
     if form.remember.data:
-        cookies.remember_commenter(response, form.name.data, form.email.data, form.website.data)
+        cookies.remember_commenter(
+            response, form.name.data, form.email.data, form.website.data, partitioned
+        )
     else:
-        cookies.forget_commenter(response)
-    return response
+        cookies.forget_commenter(response, partitioned)
 
 
 REFUSAL_STATUS = {errors.Closed: 403, errors.Duplicate: 409, errors.Flooding: 429}
@@ -169,8 +204,8 @@ def render_post(
     comments_open = policy.is_open(post, EntryType.COMMENT, settings.close_after_days, utcnow())
     parent_id = entry_id(form.parent.data)
     if page is None:
-        page = _page_of(parent_id)
-    thread = _rendered_thread(post, own_ids, page, settings, comments_open, version)
+        page = page_of(parent_id)
+    thread = rendered_thread(post, own_ids, page, settings, comments_open, version)
     discovery = _discovery(post)
     replying_to = thread.reply_authors.get(parent_id)
     if replying_to is None and status == 200:
@@ -187,7 +222,7 @@ def render_post(
             replying_to=replying_to,
             notice=notice,
             discovery=discovery,
-            form_stamp=form_stamp(current_app.config["SECRET_KEY"], time.time()),
+            form_stamp=shown_stamp(),
         ),
         status,
     )
@@ -199,6 +234,12 @@ def render_post(
         # The author's own pending comment; Comment fields: the email never public).
         response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def shown_stamp() -> str:
+    """A comment form's `shown` stamp for now (forms.form_stamp; tests move this module's
+    clock, `time`)."""
+    return form_stamp(current_app.config["SECRET_KEY"], time.time())
 
 
 def _discovery(post: Post) -> dict[str, str] | None:
@@ -215,7 +256,7 @@ def _discovery(post: Post) -> dict[str, str] | None:
     }
 
 
-def _page_of(parent_id: int | None) -> int:
+def page_of(parent_id: int | None) -> int:
     """The page that shows the entry a form answers; the first when there is none."""
     if parent_id is None:
         return 1
@@ -252,20 +293,23 @@ def page_links(page: int, pages: int) -> list[int | None]:
     return links
 
 
-def _rendered_thread(
+def rendered_thread(
     post: Post,
     own_ids: set[int],
     page: int,
     settings: discussion.Settings,
     replies_open: bool,
     version: tuple | None = None,
+    *,
+    frame_url: str | None = None,
 ) -> RenderedThread:
     """A page of the post's entries as HTML; shared between readers unless this one has
     pending ones. Kept per page and redrawn when the entries or the settings that shape
-    them change."""
+    them change. `frame_url` draws them for the embed frame at that address (issue 13):
+    its pages, permalinks and Reply links stay inside the frame."""
     session = db.get_session()
     cache: FragmentCache = current_app.extensions["moderation.fragments"]
-    key = (post.id, page)
+    key = (post.id, page, frame_url)
     if not own_ids:
         if version is None:
             version = threads.thread_version(session, post)
@@ -284,11 +328,13 @@ def _rendered_thread(
     )
     rendered = RenderedThread(
         html=Markup(
-            render_template(
+            render_shared(
                 "public/_entries.html",
                 entries=thread.entries,
                 reactions=thread.reactions,
-                post_url=url_for("public.post", slug=post.slug),
+                post_url=frame_url or url_for("public.post", slug=post.slug),
+                page_param="page" if frame_url else "cpage",
+                in_frame=frame_url is not None,
                 page=page,
                 photos=url_for("public.photo", key="_")[:-1],
                 avatars=url_for("public.avatar", name="_")[: -len("_.svg")],
@@ -301,6 +347,13 @@ def _rendered_thread(
     if not own_ids:
         cache.put(key, version, rendered)
     return rendered
+
+
+def render_shared(template: str, **context) -> str:
+    """Render a template drawn the same for every reader, without the app's context
+    processors: Flask-Login's loads the reader's account from the session, which a shared
+    read (the embed frame, a cacheable read of issue 13) must leave unopened."""
+    return current_app.jinja_env.get_template(template).render(context)
 
 
 @bp.get("/avatars/<name>.svg")

@@ -26,6 +26,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Issue 13: a blog and the comments service on different sites, both served locally;
+    # other.test is a site that nobody registered.
+    "--host-resolver-rules=MAP blog.test 127.0.0.1, MAP comments.test 127.0.0.1, "
+    "MAP other.test 127.0.0.1",
 ]
 TIMEOUT_MS = 10_000
 HERE = Path(__file__).resolve().parent

@@ -88,6 +88,7 @@ def test_posts_create_uses_site_url_for_the_permalink(make_app):
 
 def test_posts_create_registers_an_external_post(runner, app):
     url = "https://elsewhere.example/2026/a-post/"
+    assert runner.invoke(args=["sites", "add", "https://elsewhere.example"]).exit_code == 0
     result = runner.invoke(args=["posts", "create", "--slug", "ext", "--title", "T", "--url", url])
     assert result.exit_code == 0
     assert result.output.strip() == url

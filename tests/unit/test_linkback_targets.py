@@ -2,9 +2,9 @@
 
 import pytest
 
-from moderation.rules.urls import Site, is_web_url, resource_key
+from moderation.rules.urls import OwnSite, is_web_url, resource_key
 
-SITE = Site("https://news.example")
+SITE = OwnSite("https://news.example")
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_other_addresses_are_not_our_posts(url):
 
 
 def test_a_site_under_a_path_finds_posts_only_under_that_path():
-    site = Site("https://blog.example/comments")
+    site = OwnSite("https://blog.example/comments")
     assert site.post_slug("https://blog.example/comments/posts/x/") == "x"
     assert site.post_slug("https://blog.example/posts/x/") is None
 

@@ -15,7 +15,7 @@ from moderation.infra.models import Entry, Post, utcnow
 from moderation.rules import errors, policy, source_page
 from moderation.rules.limits import NAME_MAX_BYTES, fit_bytes
 from moderation.rules.statuses import EntryType, Status
-from moderation.rules.urls import Site, hostname, is_web_url, resource_key, without_fragment
+from moderation.rules.urls import OwnSite, hostname, is_web_url, resource_key, without_fragment
 from moderation.services import discussion
 from moderation.services.linkbacks import recording
 from moderation.services.linkbacks.targets import find_post
@@ -24,7 +24,7 @@ REGISTERED = "This pingback has already been registered."
 FLOODING = "Too many pingbacks from this address to this post; try later."
 
 
-def target_post(session: Session, site: Site, target: str) -> Post:
+def target_post(session: Session, site: OwnSite, target: str) -> Post:
     """The post a pingback target names: Refused when it is no web URL, MissingTarget when
     it is our address of a post that does not exist, ForeignTarget when it is not ours."""
     if not is_web_url(target):
@@ -34,7 +34,7 @@ def target_post(session: Session, site: Site, target: str) -> Post:
 
 def ping(
     session: Session,
-    site: Site,
+    site: OwnSite,
     limits: fetch.Limits,
     source: str,
     target: str,

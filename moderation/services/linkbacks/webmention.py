@@ -17,7 +17,7 @@ from moderation.rules.limits import (
 )
 from moderation.rules.source_page import Document, Link, one_line, parse
 from moderation.rules.statuses import EntryType, MentionKind, Status
-from moderation.rules.urls import Site, hostname, is_web_url, resource_key, without_fragment
+from moderation.rules.urls import OwnSite, hostname, is_web_url, resource_key, without_fragment
 from moderation.services import discussion
 from moderation.services.linkbacks import photos, recording
 from moderation.services.linkbacks.targets import find_post
@@ -26,7 +26,7 @@ MEDIA_TAGS = ("a", "img", "video", "audio")
 FLOODING = "Too many webmentions from this address to this post; try again later."
 
 
-def check(session: Session, site: Site, source: str, target: str) -> Post:
+def check(session: Session, site: OwnSite, source: str, target: str) -> Post:
     """The checks made before answering (Webmention §3.2.1, request verification): the post
     the mention is for; else Refused, or Closed when the post takes no pings, with a short
     reason."""

@@ -23,6 +23,7 @@ def _queue_filter() -> queue.QueueFilter:
         tab=tab if tab in queue.TABS else "all",
         entry_type=EntryType(entry_type) if entry_type in set(EntryType) else None,
         post_id=entry_id(args.get("post")),
+        site_id=entry_id(args.get("site")),
         # PostgreSQL text holds no NUL: such a search could match nothing anyway.
         search=args.get("q", "").replace("\x00", "").strip()[:200],
         rule=rule if rule in queue.RULES else "",
@@ -36,6 +37,7 @@ def _queue_params(wanted: queue.QueueFilter, **changes: str) -> dict[str, object
         "status": wanted.tab,
         "type": wanted.entry_type.value if wanted.entry_type else "",
         "post": wanted.post_id or "",
+        "site": wanted.site_id or "",
         "rule": wanted.rule,
         "q": wanted.search,
         **changes,
@@ -46,18 +48,21 @@ def _queue_params(wanted: queue.QueueFilter, **changes: str) -> dict[str, object
 @bp.get("/")
 @login_required
 def queue_view():
-    """The queue: status tabs with counts, filters (type, post, rule), search, 50 a page."""
+    """The queue: status tabs with counts, filters (type, post, site, rule), search, 50 a
+    page."""
     wanted = _queue_filter()
     dbs = db.get_session()
     page = queue.queue_page(dbs, wanted)
     params = _queue_params(wanted)
     queue_url = url_for("dashboard.queue_view")
+    choices = queue.filter_choices(dbs)
     return render_template(
         "dashboard/queue.html",
         wanted=wanted,
         page=page,
         counts=queue.status_counts(dbs),
-        posts=queue.post_choices(dbs),
+        posts=choices.posts,
+        sites=choices.sites,
         tabs=queue.TABS,
         types=list(EntryType),
         rules=queue.RULE_CHOICES,

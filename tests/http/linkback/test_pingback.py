@@ -286,6 +286,7 @@ def test_a_target_that_is_not_a_post_of_ours_is_fault_33(
 
 
 def test_an_external_post_registered_by_url_takes_pingbacks(app, runner, endpoint, source_server):
+    assert runner.invoke(args=["sites", "add", "https://www.blog.example"]).exit_code == 0
     result = runner.invoke(
         args=["posts", "create", "--slug", "elsewhere", "--title", "Elsewhere",
               "--url", "https://www.blog.example/2026/elsewhere/"]

@@ -1,0 +1,433 @@
+"""The JSON API under /api/v1/ (issue 13), which embed.js draws a blog page's comments
+from: a page URL's thread, comment counts, a comment POST, a preview, the reader's own
+pending entries, and the OpenAPI 3.1 document of it all.
+
+It runs the HTML form's checks, not copies of them: the same CommentForm (its messages
+answered as JSON), the signed form stamp and its time trap, the honeypot,
+COMMENT_RATE_LIMIT, the flood rule, the Discussion rules and the sanitiser, through the
+same service. It is exempt from CSRF tokens and has no session (web/security.py): a
+POST is checked by its stamp and its Origin instead, and a moderator's cookie changes
+nothing. CORS is granted to registered sites alone, without credentials.
+
+Shared reads (a thread with no pending entry of the reader's, the counts) are cacheable
+(web/caching.py); the thread's form stamp ages with them, so its ETag changes as the
+stamp ages (_stamp_era), and a kept copy never holds a stamp too old to be sent.
+"""
+
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from moderation.infra import db
+from moderation.infra.fragments import FragmentCache
+from moderation.infra.models import utcnow
+from moderation.rules import errors, policy, sanitize
+from moderation.rules.limits import TITLE_MAX_CHARS
+from moderation.rules.statuses import EntryType, Status
+from moderation.rules.urls import canonical_url
+from moderation.services import discussion, sites, thread_counts, threads
+from moderation.web import api_cors, api_json, caching, public, reader_token, security, site
+from moderation.web.api_json import MAX_COUNT_URLS
+from moderation.web.forms import CommentForm, form_stamp
+from moderation.web.openapi import Operation, document, documented
+
+bp = Blueprint("api", __name__, url_prefix=security.API_PATH)
+api_cors.init_app(bp)
+FRAGMENTS = "moderation.fragments"  # shared with the post page's (web/public.py)
+bp.record_once(lambda state: state.app.extensions.setdefault(FRAGMENTS, FragmentCache()))
+
+TITLE = "Comments API"
+VERSION = "1"
+DESCRIPTION = (
+    "The comments of pages on registered sites: a page's thread, comment counts, a "
+    "comment POST held for moderation, a preview, and the reader's own pending entries. "
+    "Never an email, nor a hash of one. CORS for registered sites' origins only, without "
+    "credentials."
+)
+NO_URL = "Give the page's address as url."
+NOT_AN_OBJECT = "The body must be a JSON object."
+TOO_MANY_URLS = f"Ask for the counts of at most {MAX_COUNT_URLS} addresses at a time."
+# The body's keys, by the CommentForm field each fills (the stamp is the form's `shown`).
+FORM_FIELDS = {
+    "comment": "comment",
+    "name": "name",
+    "email": "email",
+    "website": "website",
+    "parent": "parent",
+    "homepage": "homepage",
+    "stamp": "shown",
+}
+ERROR_STATUS = {
+    errors.Refused: 400,
+    errors.NotFound: 404,
+    errors.Closed: 403,
+    errors.Duplicate: 409,
+    errors.Flooding: 429,
+}
+_ERROR = ("An error, safe to show.", api_json.Error)
+
+
+# Views.
+
+
+@bp.get("/thread")
+@documented(
+    Operation(
+        query=api_json.ThreadQuery,
+        cacheable=True,
+        responses={
+            200: (
+                "A page of the thread; count 0 and no entries before its first comment.",
+                api_json.Thread,
+            ),
+            400: ("The URL is on no registered site, or no web URL.", api_json.Error),
+            404: ("No such page of comments.", api_json.Error),
+            503: _ERROR,
+        },
+    )
+)
+def thread():
+    """A page of the thread of a page URL, and what its comment form needs.
+
+    Shared by every reader and cacheable, unless `own` lists pending entries of the
+    reader's: then they are drawn where they will stand, and the answer is private.
+    """
+    url = _url_argument()
+    page = public.comment_page(request.args.get("page"))  # 404 unless N ≥ 1
+    session = db.get_session()
+    post = sites.find_thread(session, url)
+    settings = discussion.load(session)
+    base = site.base_url()  # in every address drawn; 503 while it is unknown
+    now = time.time()
+    comment_form = api_json.form(form_stamp(_secret(), now), settings.thread_depth)
+    if post is None:  # the first comment makes the thread, not a read
+        return _no_thread(session, url, page, comment_form, now)
+    own_ids = reader_token.entry_ids(_secret(), request.args.get("own"), now)
+    comments_open = policy.is_open(post, EntryType.COMMENT, settings.close_after_days, utcnow())
+    response = Response(mimetype="application/json")
+    shape = None  # what the page of entries is drawn from, when every reader sees it
+    if own_ids:
+        caching.private(response)
+    else:
+        shape = (
+            threads.thread_version(session, post),
+            (page, comments_open, settings.comments_per_page, settings.thread_depth),
+            base,
+        )
+        version = (shape, post.title, post.url, _stamp_era(now))
+        if caching.public(response, version).status_code == 304:
+            return response
+    drawn = _drawn_page(post, own_ids, page, settings, comments_open, shape)
+    body: api_json.Thread = {
+        "url": post.url or url,
+        "title": post.title,
+        "count": drawn.count,
+        "open": comments_open,
+        "page": drawn.page,
+        "pages": drawn.pages,
+        "entries": drawn.entries,
+        "reactions": drawn.reactions,
+        "form": comment_form,
+        "feed": _feed_url(post),
+    }
+    response.set_data(current_app.json.dumps(body))
+    return response
+
+
+def _drawn_page(
+    post, own_ids: set[int], page: int, settings, comments_open: bool, shape: tuple | None
+) -> api_json.DrawnPage:
+    """A page of the thread's entries, drawn; kept for every reader (`shape` tells from
+    what) unless it shows this reader's own pending ones, as the post page's are."""
+    cache: FragmentCache = current_app.extensions[FRAGMENTS]
+    key = ("api", post.id, page)
+    if shape is not None:
+        kept = cache.get(key, shape)
+        if kept is not None:
+            return kept
+    thread = threads.post_thread(
+        db.get_session(), post, own_ids, _secret().encode(), page, settings, comments_open
+    )
+    drawer = _drawer()
+    drawn = api_json.DrawnPage(
+        count=thread.approved_count,
+        page=thread.page,
+        pages=thread.pages,
+        entries=drawer.entries(api_json.top_level(thread.entries)),
+        reactions=drawer.entries(thread.reactions),
+    )
+    if shape is not None:
+        size = len(current_app.json.dumps([drawn.entries, drawn.reactions]))
+        cache.put(key, shape, drawn, size)
+    return drawn
+
+
+def _stamp_era(now: float) -> int:
+    """Which stretch of time a shared thread's form stamp belongs to: its ETag changes with
+    it, so a copy kept or revalidated never holds a stamp older than a quarter of
+    COMMENT_FORM_MAX_SECONDS and PAGE_MAX_AGE (the embed frame's rule, web/embed.py)."""
+    return int(now) // max(int(current_app.config["COMMENT_FORM_MAX_SECONDS"]) // 4, 1)
+
+
+def _feed_url(post) -> str:
+    """The Atom feed of a page's thread (of our own post's page, for one of ours)."""
+    if post.url:
+        return site.absolute_url("feeds.thread_comments", url=post.url)
+    return site.absolute_url("feeds.post_comments", slug=post.slug)
+
+
+def _no_thread(session, url: str, page: int, form: api_json.Form, now: float) -> Response:
+    """The answer for a page of a registered site that has no thread yet."""
+    if page != 1:
+        raise errors.NotFound("There is no such page of comments.")
+    registered = sites.site_for(session, url)
+    canonical = canonical_url(url, keep_query=bool(registered and registered.keep_query))
+    title = " ".join(request.args.get("title", "").split())[:TITLE_MAX_CHARS]
+    version = ("no thread", canonical, title, form["thread_depth"], _stamp_era(now))
+    response = caching.public(Response(mimetype="application/json"), version)
+    if response.status_code == 200:
+        body: api_json.Thread = {
+            "url": canonical,
+            "title": title,
+            "count": 0,
+            "open": True,
+            "page": 1,
+            "pages": 1,
+            "entries": [],
+            "reactions": [],
+            "form": form,
+            "feed": None,
+        }
+        response.set_data(current_app.json.dumps(body))
+    return response
+
+
+@bp.get("/counts")
+@documented(
+    Operation(
+        query=api_json.CountsQuery,
+        cacheable=True,
+        responses={
+            200: ("The approved count of each page's thread.", api_json.Counts),
+            400: ("Too many URLs.", api_json.Error),
+        },
+    )
+)
+def counts():
+    """The approved counts of many pages' threads, in one request."""
+    wanted = list(dict.fromkeys(request.args.getlist("url")))
+    if len(wanted) > MAX_COUNT_URLS:
+        raise errors.Refused(TOO_MANY_URLS, "url")
+    found = thread_counts.approved_counts(db.get_session(), wanted)
+    body: api_json.Counts = {"counts": found}
+    return caching.public(jsonify(body), sorted(found.items()))
+
+
+@bp.post("/comments")
+@documented(
+    Operation(
+        body=api_json.CommentRequest,
+        form_body=True,
+        responses={
+            201: ("Stored, with the status the Discussion rules gave it.", api_json.CommentCreated),
+            400: (
+                "Field errors (the HTML form's messages), or an error: a URL on no "
+                "registered site, a missing, forged or too old stamp.",
+                api_json.FieldErrors | api_json.Error,
+            ),
+            403: ("Comments are closed, or the Origin is not allowed.", api_json.Error),
+            409: ("The same comment was sent before.", api_json.Error),
+            413: ("The body is too large.", api_json.Error),
+            429: (
+                "Too many comments from this address (the flood rule or COMMENT_RATE_LIMIT).",
+                api_json.Error,
+            ),
+            503: _ERROR,
+        },
+    )
+)
+def create_comment():
+    """Take a reader's comment through the comment form's checks, and hold it as the
+    Discussion rules say; its thread is made by its first comment.
+
+    The answer's token lists the reader's own pending entries (those of `own` too): sent
+    back as `own`, it shows them to their author alone for ten minutes.
+    """
+    data = _body()
+    url = (_text(data, "url") or "").strip()
+    if not url:
+        raise errors.Refused(NO_URL, "url")
+    session = db.get_session()
+    post = sites.find_thread(session, url)  # Refused (400) off every registered site
+    drawer = _drawer()  # before anything is stored: 503 while our address is unknown
+    form = CommentForm(meta={"csrf": False}, formdata=_form_data(data))
+
+    def thread_slug() -> str:
+        """The thread, made once the comment has passed the form's checks (a refused one
+        leaves none: nothing is committed)."""
+        nonlocal post
+        post = post or sites.thread_for(session, url, _text(data, "title") or "")
+        return post.slug
+
+    def again(status: int, notice: str = "") -> Response:
+        """Why not: a notice as an error, else the messages beside their fields."""
+        return api_json.error(notice, status) if notice else api_json.field_errors(form.errors)
+
+    # The HTML form's own path: the stamp's age, COMMENT_RATE_LIMIT (one budget per
+    # address with the form), the flood rule, the Discussion rules; no one is exempt,
+    # moderators included: the API knows no one.
+    stored = public.take_comment(form, thread_slug, again, exempt=lambda: False)
+    if isinstance(stored, Response):
+        return stored
+    now = time.time()
+    shown = threads.authors_entries(session, post, [stored.id], _secret().encode(), False)
+    status = (Status.PENDING if shown[0].pending else Status.APPROVED) if shown else Status.SPAM
+    pending = [stored.id] if status == Status.PENDING else []
+    body: api_json.CommentCreated = {
+        "id": stored.id,
+        "status": status,
+        "token": reader_token.issue(_secret(), _text(data, "own"), pending, now),
+        "entry": drawer.entry(shown[0]) if shown else None,
+        "page": stored.page,
+    }
+    return caching.private(jsonify(body)), 201
+
+
+@bp.post("/preview")
+@documented(
+    Operation(
+        body=api_json.PreviewRequest,
+        form_body=True,
+        responses={
+            200: ("The comment as it would be shown.", api_json.Preview),
+            400: (
+                "The comment breaks a field rule (the HTML form's message).",
+                api_json.FieldErrors,
+            ),
+            403: ("The Origin is not allowed.", api_json.Error),
+            413: ("The body is too large.", api_json.Error),
+        },
+    )
+)
+def preview():
+    """The comment as the sanitiser would store it, for the reader to check."""
+    form = CommentForm(meta={"csrf": False}, formdata=_form_data(_body()))
+    text = form.comment
+    if text.data and not text.validate(form):
+        return api_json.field_errors({"comment": text.errors})
+    body: api_json.Preview = {"html": sanitize.comment_html(text.data) if text.data else ""}
+    return caching.private(jsonify(body))
+
+
+@bp.get("/own")
+@documented(
+    Operation(
+        query=api_json.OwnQuery,
+        responses={
+            200: ("The reader's own pending entries on the thread.", api_json.OwnEntries),
+            400: ("The URL is on no registered site, or no web URL.", api_json.Error),
+            503: _ERROR,
+        },
+    )
+)
+def own_entries():
+    """The entries the token's holder sent to a page's thread in the last ten minutes
+    that still await moderation. Private: never cached."""
+    url = _url_argument()
+    ids = reader_token.entry_ids(_secret(), request.args.get("token"), time.time())
+    session = db.get_session()
+    post = sites.find_thread(session, url)
+    drawer = _drawer()
+    found = [] if post is None else threads.authors_entries(session, post, ids, _secret().encode())
+    body: api_json.OwnEntries = {"entries": drawer.entries(found)}
+    return caching.private(jsonify(body))
+
+
+@bp.get("/openapi.json")
+@documented(Operation(cacheable=True, responses={200: ("The document.", dict[str, Any])}))
+def openapi_document():
+    """This API's OpenAPI 3.1 document."""
+    spec = document(current_app, bp.name, TITLE, VERSION, DESCRIPTION)
+    return caching.public(jsonify(spec), spec)
+
+
+# Errors, as JSON.
+
+
+@bp.errorhandler(errors.ServiceError)
+def service_error(error: errors.ServiceError):
+    """A domain error: its message, with the status it stands for."""
+    status = next((code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)), 400)
+    return api_json.error(error.message, status)
+
+
+@bp.errorhandler(site.NoOwnAddress)
+def no_own_address(error: site.NoOwnAddress):
+    """Avatars and feeds are absolute URLs of ours: unknown, the answer cannot be drawn."""
+    return api_json.error(error.message, 503)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    """An HTTP error raised in a view (413 for a body over MAX_CONTENT_LENGTH), as JSON."""
+    return api_json.error(error.description or error.name, error.code or 500)
+
+
+@bp.errorhandler(Exception)
+def unexpected(error: Exception):
+    """A bug: logged, and answered as JSON, never with a trace."""
+    current_app.logger.exception("unhandled error in the API")
+    return api_json.error("Something went wrong. Please try again in a moment.", 500)
+
+
+# Reading the request.
+
+
+def _secret() -> str:
+    """The app's secret: it signs stamps and tokens, and keys the avatars."""
+    return current_app.config["SECRET_KEY"]
+
+
+def _drawer() -> api_json.EntryDrawer:
+    """Entries drawn with absolute addresses of ours; NoOwnAddress while it is unknown."""
+    return api_json.EntryDrawer(
+        avatars=site.absolute_url("public.avatar", name="_").removesuffix("_.svg"),
+        photos=site.absolute_url("public.photo", key="_").removesuffix("_"),
+    )
+
+
+def _url_argument() -> str:
+    """The page's address, ?url=; Refused (400) without one."""
+    value = request.args.get("url", "").strip()
+    if not value:
+        raise errors.Refused(NO_URL, "url")
+    return value
+
+
+def _body() -> dict[str, Any]:
+    """The request's JSON object, or its form fields."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise errors.Refused(NOT_AN_OBJECT)
+        return data
+    return request.form.to_dict()
+
+
+def _text(data: dict[str, Any], key: str) -> str | None:
+    """A body's value as a form would have sent it: text, or a number as text."""
+    value = data.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    return value if isinstance(value, str) else None
+
+
+def _form_data(data: dict[str, Any]) -> MultiDict:
+    """The body as the comment form's fields."""
+    fields = ((field, _text(data, key)) for key, field in FORM_FIELDS.items())
+    return MultiDict([(field, value) for field, value in fields if value is not None])
