@@ -20,11 +20,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from moderation.infra import config, db, jobs, ratelimit
+    from moderation.infra import config, db, fragments, jobs, ratelimit
     from moderation.services import sites
     from moderation.services.linkbacks import mentions
     from moderation.web import (
-        api,
         cli,
         dashboard,
         embed,
@@ -36,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
         scripts,
         security,
     )
+    from moderation.web.api import views as api
 
     app = Flask(
         __name__,
@@ -53,22 +53,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     security.init_app(app)
     errors.init_app(app)
     ratelimit.init_app(app)
+    fragments.init_app(app)
     filters.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(linkback.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(scripts.bp)
-    # SPEC §3 (Security headers): the linkback receivers are protocols, not forms, so
-    # they are the one blueprint exempt from CSRF protection.
-    security.csrf.exempt(linkback.bp)
-    # Issue 13: the embed frame's form needs no session (a frame has none of ours); the
-    # signed form stamp and an Origin check guard it instead (web/embed.py).
     app.register_blueprint(embed.bp)
-    security.csrf.exempt(embed.bp)
-    # Issue 13: the JSON API is CSRF-exempt and has no session; the signed form stamp and
-    # an Origin check guard its POSTs instead (web/api.py).
     app.register_blueprint(api.bp)
-    security.csrf.exempt(api.bp)
+    # Exempt from CSRF tokens: the linkback receivers, protocols rather than forms (SPEC
+    # §3, Security headers); the embed frame and the JSON API, which have no session of
+    # ours, so a signed form stamp and an Origin check guard their POSTs (issue 13).
+    for exempt in (linkback.bp, embed.bp, api.bp):
+        security.csrf.exempt(exempt)
     dashboard.init_app(app)
     cli.init_app(app)
     return app

@@ -22,7 +22,8 @@ from moderation import create_app
 from moderation.infra import db, jobs
 from moderation.infra.models import Base
 from moderation.services import accounts, posts
-from moderation.web import api, public
+from moderation.web import intake
+from moderation.web.api import views as api
 from tests.forms import submit_form
 from tests.sources import source_server  # noqa: F401 (a fixture: sources for linkback tests)
 
@@ -204,10 +205,10 @@ class ReaderClock:
 
 @pytest.fixture(autouse=True)
 def clock(monkeypatch) -> ReaderClock:
-    """The form's `shown` stamp and its check both read this clock (public.time.time),
+    """The form's `shown` stamp and its check both read this clock (intake.time.time),
     and so do the JSON API's stamp, its check and the reader's token (api.time.time)."""
     reader_clock = ReaderClock()
-    monkeypatch.setattr(public, "time", reader_clock)
+    monkeypatch.setattr(intake, "time", reader_clock)
     monkeypatch.setattr(api, "time", reader_clock)
     return reader_clock
 

@@ -13,7 +13,7 @@ from moderation.rules.statuses import EntryType, Status
 from moderation.services import comments, discussion, moderating
 from moderation.services.accounts import Actor
 from moderation.services.moderating import Action
-from moderation.web import public
+from moderation.web import intake
 from tests.forms import Form, page_form, send
 
 COMMENT = {
@@ -55,7 +55,7 @@ def submit(
     form = comment_form(client, slug, fields.get("parent"), request)
     if to is not None:
         form = replace(form, action=to)
-    public.time.advance(typing_seconds)  # tests/conftest.py: clock
+    intake.time.advance(typing_seconds)  # tests/conftest.py: clock
     return send(client, form, request=request, **{**COMMENT, **fields})
 
 

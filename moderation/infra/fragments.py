@@ -15,6 +15,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask, current_app
 from markupsafe import Markup
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
@@ -64,3 +65,17 @@ class FragmentCache:
             while self._bytes > self.max_bytes:
                 _, (_, _, evicted) = self._items.popitem(last=False)
                 self._bytes -= evicted
+
+
+EXTENSION = "moderation.fragments"
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its cache of rendered threads, shared by the post page, the embed
+    frame and the JSON API."""
+    app.extensions[EXTENSION] = FragmentCache()
+
+
+def cache() -> FragmentCache:
+    """This app's cache of rendered threads."""
+    return current_app.extensions[EXTENSION]

@@ -41,7 +41,7 @@ from moderation.infra.models import Post, utcnow
 from moderation.rules import errors, policy, urls
 from moderation.rules.statuses import EntryType
 from moderation.services import discussion, places, sites, threads
-from moderation.web import caching, cookies, public, security, site
+from moderation.web import caching, cookies, intake, rendering, security, site
 from moderation.web.forms import LINE_FORBIDDEN, CommentForm, entry_id, strip
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
@@ -74,7 +74,7 @@ class FrameCommentForm(CommentForm):
 def thread():
     """Show a page of the approved entries of a registered site's page, and the form."""
     url = request.args.get("url", "")
-    page = public.comment_page(request.args.get("page"))
+    page = rendering.comment_page(request.args.get("page"))
     post = sites.find_thread(db.get_session(), url)  # Refused (400) off every site
     form = FrameCommentForm()
     form.url.data = url
@@ -108,15 +108,15 @@ def submit_comment():
         return _frame(sites.find_thread(session, url), form, status, notice)
 
     def thread_slug() -> str:
-        return (post or sites.thread_for(session, url, form.title.data or "")).slug
+        return sites.thread_for(session, url, form.title.data or "").slug  # or finds it
 
     # The frame ignores the dashboard's session: no moderator is spared the limits here.
-    stored = public.take_comment(form, thread_slug, again, exempt=lambda: False)
+    stored = intake.take_comment(form, thread_slug, again, exempt=lambda: False)
     if isinstance(stored, Response):
         return stored
     thread_url = (post or sites.find_thread(session, url)).url  # canonical, created or not
     response = redirect(_landing(stored, thread_url), 303)
-    public.remember_author(response, form, stored.id, partitioned=True)
+    intake.remember_author(response, form, stored.id, partitioned=True)
     return response
 
 
@@ -169,7 +169,7 @@ def _frame(
     parent_origin = parent_origin if parent_origin in origins else ""
     parent_id = entry_id(form.parent.data)
     if page is None:
-        page = public.page_of(parent_id)
+        page = rendering.page_of(parent_id)
     if post is None:
         if page > 1:
             raise errors.NotFound("There is no such page of comments.")
@@ -177,7 +177,7 @@ def _frame(
     else:
         comments_open = policy.is_open(post, EntryType.COMMENT, settings.close_after_days, utcnow())
         version = threads.thread_version(session, post)
-        thread = public.rendered_thread(
+        thread = rendering.rendered_thread(
             post,
             own_ids,
             page,
@@ -191,20 +191,20 @@ def _frame(
         form.parent.data = ""
     title = post.title if post is not None else form.title.data or ""
     response = make_response(
-        public.render_shared(
+        rendering.render_shared(
             "embed/thread.html",
             post=post,
             title=title,
             url=url,
             thread=thread,
             page=page,
-            page_links=public.page_links(page, thread.pages),
+            page_links=rendering.page_links(page, thread.pages),
             comments_open=comments_open,
             form=form,
             replying_to=replying_to,
             notice=notice,
             parent_origin=parent_origin,
-            form_stamp=public.shown_stamp(),
+            form_stamp=intake.shown_stamp(),
         ),
         status,
     )

@@ -1,11 +1,11 @@
 """Error pages: a clear message and the right status, never a stack trace."""
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from moderation.rules import trackback, xmlrpc
 from moderation.rules.errors import Closed, NotFound, Refused
-from moderation.web import linkback, site
+from moderation.web import linkback, security, site
 from moderation.web.dashboard.common import bp as dashboard_bp
 
 
@@ -42,12 +42,18 @@ def init_app(app: Flask) -> None:
             413: "What you sent is too large.",
         }
         message = messages.get(error.code or 500, error.description or "")
+        if _in_api():  # no route matched under /api/v1/: still JSON, as its own errors are
+            return jsonify(error=message), error.code or 500
         return _page(error.name, message, error.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("unhandled error")
         return _page("Something went wrong", "Please try again in a moment.", 500)
+
+
+def _in_api() -> bool:
+    return request.path == security.API_PATH or request.path.startswith(security.API_PATH + "/")
 
 
 def _in_dashboard() -> bool:

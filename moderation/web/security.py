@@ -15,7 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from moderation.infra import db
 from moderation.services import sites
 
-# Every state change needs a token; create_app exempts the linkback blueprint alone.
+# Every state change needs a token, but for three blueprints that create_app exempts: the
+# linkback receivers (protocols, not forms), and the JSON API and the embed frame (no
+# session: a signed form stamp and an Origin check guard their POSTs instead).
 csrf = CSRFProtect()
 
 PUBLIC_CSP = (
@@ -24,7 +26,7 @@ PUBLIC_CSP = (
 )
 DASHBOARD_CSP = PUBLIC_CSP.replace("frame-ancestors 'self'", "frame-ancestors 'none'")
 EMBED_PATH = "/embed/"  # web/embed.py: the frame that registered sites put in their pages
-API_PATH = "/api/v1"  # web/api.py: the JSON API, which never reads the session
+API_PATH = "/api/v1"  # web/api/: the JSON API, which never reads the session
 # What urls.origin makes of a site's address; anything else stays out of the header.
 _CSP_ORIGIN = re.compile(r"https?://(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d+)?")
 

@@ -14,7 +14,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_spec_validator import validate
-from sqlalchemy import select
+from sqlalchemy import event, select
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -24,9 +24,9 @@ from moderation.rules.statuses import EntryType, MentionKind, Status
 from moderation.services import moderating, posts, sites
 from moderation.services.comments import DUPLICATE
 from moderation.services.linkbacks import recording
-from moderation.web import api as api_module
-from moderation.web import api_cors
-from moderation.web.reader_token import issue
+from moderation.web.api import cors
+from moderation.web.api import views as api_module
+from moderation.web.api.reader_token import issue
 from tests.helpers import (
     COMMENT,
     TEST_ACTOR,
@@ -392,6 +392,32 @@ def test_a_comment_makes_its_thread_and_stays_pending(app, api, clock):
     assert (thread["count"], thread["entries"]) == (0, [])  # public: not until approved
 
 
+def test_a_first_comment_that_meets_a_thread_begun_alongside_joins_that_thread(app, api, clock):
+    """Two first comments on one page at once: the other request makes the thread between
+    this one's look and its INSERT. This one's thread is rolled back, and the comment is
+    stored once, on the other thread."""
+    engine = app.extensions["moderation.engine"]
+    alongside: list[Post] = []
+    began = []
+
+    def other_request_first(connection, cursor, statement, *_args) -> None:
+        if statement.startswith("INSERT INTO posts") and not began:
+            began.append(True)  # its own INSERT comes through here too
+            alongside.append(thread_of(app, PAGE, "Begun alongside"))
+
+    event.listen(engine, "before_cursor_execute", other_request_first)
+    try:
+        response = send_comment(api, clock)
+    finally:
+        event.remove(engine, "before_cursor_execute", other_request_first)
+
+    assert response.status_code == 201, response.get_json()
+    [entry] = stored(app)
+    assert entry.post_id == alongside[0].id
+    with app.app_context():
+        assert db.get_session().scalars(select(Post.id)).all() == [alongside[0].id]
+
+
 def test_a_comment_is_taken_form_encoded_too(app, api, clock):
     data = {**COMMENT, "url": PAGE, "stamp": stamp_of(api)}
     clock.advance(30)
@@ -646,7 +672,7 @@ def test_a_comment_from_a_registered_site_or_from_us_is_taken(app, api, clock, o
 def test_a_post_from_another_origin_is_refused_with_403(app, api, clock, origin):
     response = send_comment(api, clock, headers={"Origin": origin})
     assert response.status_code == 403
-    assert response.get_json() == {"error": api_cors.FOREIGN_ORIGIN}
+    assert response.get_json() == {"error": cors.FOREIGN_ORIGIN}
     assert "Access-Control-Allow-Origin" not in response.headers
     preview = api.post("preview", json={"comment": "x"}, headers={"Origin": origin})
     assert preview.status_code == 403
@@ -726,3 +752,14 @@ def test_the_openapi_document_is_valid_openapi_3_1_and_names_every_route(app, ap
     assert {path.removeprefix("/api/v1") for path in document["paths"]} == routes
     assert "email" not in document["components"]["schemas"]["Entry"]["properties"]
     assert response.cache_control.public
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/api/v1/nothing-here", 404), ("DELETE", "/api/v1/thread", 405)],
+)
+def test_an_address_or_method_the_api_has_not_is_answered_in_json(client, method, path, status):
+    response = client.open(path, method=method)
+
+    assert response.status_code == status
+    assert response.is_json and response.get_json()["error"]

@@ -11,7 +11,7 @@ from moderation.infra.models import Post, utcnow
 from moderation.rules import errors, policy
 from moderation.rules.statuses import EntryType, Status
 from moderation.services import places, posts
-from moderation.web.public import entry_url, page_links
+from moderation.web.rendering import entry_url, page_links
 from tests.helpers import (
     add_approved_comment,
     add_comment,

@@ -15,7 +15,7 @@ from flask.globals import request_ctx
 from moderation.infra import db
 from moderation.rules.statuses import Status
 from moderation.services import sites
-from moderation.web import public
+from moderation.web import intake
 from tests.forms import Form, page_form, parse_form, send
 from tests.helpers import COMMENT, add_comment, approve, entries, reader, save_settings
 
@@ -80,7 +80,7 @@ def send_from_frame(
     options = dict(request or {})
     if origin is not None:
         options["headers"] = {"Origin": origin, **options.get("headers", {})}
-    public.time.advance(typing_seconds)  # tests/conftest.py: clock
+    intake.time.advance(typing_seconds)  # tests/conftest.py: clock
     return send(client, form, request=options, **{**COMMENT, **fields})
 
 

@@ -11,7 +11,8 @@ request with no Origin at all comes from no browser page, and is let through.
 from flask import Blueprint, Response, request
 
 from moderation.rules.urls import origin
-from moderation.web import api_json, security, site
+from moderation.web import security, site
+from moderation.web.api import shapes
 
 PREFLIGHT_MAX_AGE = 600  # seconds a browser may keep a preflight's answer
 FOREIGN_ORIGIN = "This page is not on a site that may send comments here."
@@ -29,7 +30,7 @@ def check_origin() -> Response | None:
     if request.method == "OPTIONS":
         return _preflight(sender)
     if request.method == "POST" and sender is not None and not _may_post(sender):
-        return api_json.error(FOREIGN_ORIGIN, 403)
+        return shapes.error(FOREIGN_ORIGIN, 403)
     return None
 
 

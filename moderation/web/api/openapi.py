@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the JSON API, generated from the code (issue 13).
 
 Each view says what it takes and answers with `@documented(Operation(...))`, naming the
-typed dictionaries of web/api_json.py that it fills. The document is then drawn from
+typed dictionaries of web/shapes.py that it fills. The document is then drawn from
 three sources, so it cannot drift from what is served:
 - the paths and methods from the app's URL map (the blueprint's own rules);
 - each operation's summary and description from the view's docstring;

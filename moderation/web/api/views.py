@@ -21,23 +21,21 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from moderation.infra import db
-from moderation.infra.fragments import FragmentCache
+from moderation.infra import db, fragments
 from moderation.infra.models import utcnow
 from moderation.rules import errors, policy, sanitize
 from moderation.rules.limits import TITLE_MAX_CHARS
 from moderation.rules.statuses import EntryType, Status
 from moderation.rules.urls import canonical_url
 from moderation.services import discussion, sites, thread_counts, threads
-from moderation.web import api_cors, api_json, caching, public, reader_token, security, site
-from moderation.web.api_json import MAX_COUNT_URLS
+from moderation.web import caching, intake, rendering, security, site
+from moderation.web.api import cors, reader_token, shapes
+from moderation.web.api.openapi import Operation, document, documented
+from moderation.web.api.shapes import MAX_COUNT_URLS
 from moderation.web.forms import CommentForm, form_stamp
-from moderation.web.openapi import Operation, document, documented
 
 bp = Blueprint("api", __name__, url_prefix=security.API_PATH)
-api_cors.init_app(bp)
-FRAGMENTS = "moderation.fragments"  # shared with the post page's (web/public.py)
-bp.record_once(lambda state: state.app.extensions.setdefault(FRAGMENTS, FragmentCache()))
+cors.init_app(bp)
 
 TITLE = "Comments API"
 VERSION = "1"
@@ -67,7 +65,7 @@ ERROR_STATUS = {
     errors.Duplicate: 409,
     errors.Flooding: 429,
 }
-_ERROR = ("An error, safe to show.", api_json.Error)
+_ERROR = ("An error, safe to show.", shapes.Error)
 
 
 # Views.
@@ -76,15 +74,15 @@ _ERROR = ("An error, safe to show.", api_json.Error)
 @bp.get("/thread")
 @documented(
     Operation(
-        query=api_json.ThreadQuery,
+        query=shapes.ThreadQuery,
         cacheable=True,
         responses={
             200: (
                 "A page of the thread; count 0 and no entries before its first comment.",
-                api_json.Thread,
+                shapes.Thread,
             ),
-            400: ("The URL is on no registered site, or no web URL.", api_json.Error),
-            404: ("No such page of comments.", api_json.Error),
+            400: ("The URL is on no registered site, or no web URL.", shapes.Error),
+            404: ("No such page of comments.", shapes.Error),
             503: _ERROR,
         },
     )
@@ -96,13 +94,13 @@ def thread():
     reader's: then they are drawn where they will stand, and the answer is private.
     """
     url = _url_argument()
-    page = public.comment_page(request.args.get("page"))  # 404 unless N ≥ 1
+    page = rendering.comment_page(request.args.get("page"))  # 404 unless N ≥ 1
     session = db.get_session()
     post = sites.find_thread(session, url)
     settings = discussion.load(session)
     base = site.base_url()  # in every address drawn; 503 while it is unknown
     now = time.time()
-    comment_form = api_json.form(form_stamp(_secret(), now), settings.thread_depth)
+    comment_form = shapes.form(form_stamp(_secret(), now), settings.thread_depth)
     if post is None:  # the first comment makes the thread, not a read
         return _no_thread(session, url, page, comment_form, now)
     own_ids = reader_token.entry_ids(_secret(), request.args.get("own"), now)
@@ -121,7 +119,7 @@ def thread():
         if caching.public(response, version).status_code == 304:
             return response
     drawn = _drawn_page(post, own_ids, page, settings, comments_open, shape)
-    body: api_json.Thread = {
+    body: shapes.Thread = {
         "url": post.url or url,
         "title": post.title,
         "count": drawn.count,
@@ -139,10 +137,10 @@ def thread():
 
 def _drawn_page(
     post, own_ids: set[int], page: int, settings, comments_open: bool, shape: tuple | None
-) -> api_json.DrawnPage:
+) -> shapes.DrawnPage:
     """A page of the thread's entries, drawn; kept for every reader (`shape` tells from
     what) unless it shows this reader's own pending ones, as the post page's are."""
-    cache: FragmentCache = current_app.extensions[FRAGMENTS]
+    cache = fragments.cache()
     key = ("api", post.id, page)
     if shape is not None:
         kept = cache.get(key, shape)
@@ -152,11 +150,11 @@ def _drawn_page(
         db.get_session(), post, own_ids, _secret().encode(), page, settings, comments_open
     )
     drawer = _drawer()
-    drawn = api_json.DrawnPage(
+    drawn = shapes.DrawnPage(
         count=thread.approved_count,
         page=thread.page,
         pages=thread.pages,
-        entries=drawer.entries(api_json.top_level(thread.entries)),
+        entries=drawer.entries(shapes.top_level(thread.entries)),
         reactions=drawer.entries(thread.reactions),
     )
     if shape is not None:
@@ -179,7 +177,7 @@ def _feed_url(post) -> str:
     return site.absolute_url("feeds.post_comments", slug=post.slug)
 
 
-def _no_thread(session, url: str, page: int, form: api_json.Form, now: float) -> Response:
+def _no_thread(session, url: str, page: int, form: shapes.Form, now: float) -> Response:
     """The answer for a page of a registered site that has no thread yet."""
     if page != 1:
         raise errors.NotFound("There is no such page of comments.")
@@ -189,7 +187,7 @@ def _no_thread(session, url: str, page: int, form: api_json.Form, now: float) ->
     version = ("no thread", canonical, title, form["thread_depth"], _stamp_era(now))
     response = caching.public(Response(mimetype="application/json"), version)
     if response.status_code == 200:
-        body: api_json.Thread = {
+        body: shapes.Thread = {
             "url": canonical,
             "title": title,
             "count": 0,
@@ -208,11 +206,11 @@ def _no_thread(session, url: str, page: int, form: api_json.Form, now: float) ->
 @bp.get("/counts")
 @documented(
     Operation(
-        query=api_json.CountsQuery,
+        query=shapes.CountsQuery,
         cacheable=True,
         responses={
-            200: ("The approved count of each page's thread.", api_json.Counts),
-            400: ("Too many URLs.", api_json.Error),
+            200: ("The approved count of each page's thread.", shapes.Counts),
+            400: ("Too many URLs.", shapes.Error),
         },
     )
 )
@@ -222,28 +220,28 @@ def counts():
     if len(wanted) > MAX_COUNT_URLS:
         raise errors.Refused(TOO_MANY_URLS, "url")
     found = thread_counts.approved_counts(db.get_session(), wanted)
-    body: api_json.Counts = {"counts": found}
+    body: shapes.Counts = {"counts": found}
     return caching.public(jsonify(body), sorted(found.items()))
 
 
 @bp.post("/comments")
 @documented(
     Operation(
-        body=api_json.CommentRequest,
+        body=shapes.CommentRequest,
         form_body=True,
         responses={
-            201: ("Stored, with the status the Discussion rules gave it.", api_json.CommentCreated),
+            201: ("Stored, with the status the Discussion rules gave it.", shapes.CommentCreated),
             400: (
                 "Field errors (the HTML form's messages), or an error: a URL on no "
                 "registered site, a missing, forged or too old stamp.",
-                api_json.FieldErrors | api_json.Error,
+                shapes.FieldErrors | shapes.Error,
             ),
-            403: ("Comments are closed, or the Origin is not allowed.", api_json.Error),
-            409: ("The same comment was sent before.", api_json.Error),
-            413: ("The body is too large.", api_json.Error),
+            403: ("Comments are closed, or the Origin is not allowed.", shapes.Error),
+            409: ("The same comment was sent before.", shapes.Error),
+            413: ("The body is too large.", shapes.Error),
             429: (
                 "Too many comments from this address (the flood rule or COMMENT_RATE_LIMIT).",
-                api_json.Error,
+                shapes.Error,
             ),
             503: _ERROR,
         },
@@ -269,24 +267,24 @@ def create_comment():
         """The thread, made once the comment has passed the form's checks (a refused one
         leaves none: nothing is committed)."""
         nonlocal post
-        post = post or sites.thread_for(session, url, _text(data, "title") or "")
+        post = sites.thread_for(session, url, _text(data, "title") or "")  # or finds it
         return post.slug
 
     def again(status: int, notice: str = "") -> Response:
         """Why not: a notice as an error, else the messages beside their fields."""
-        return api_json.error(notice, status) if notice else api_json.field_errors(form.errors)
+        return shapes.error(notice, status) if notice else shapes.field_errors(form.errors)
 
     # The HTML form's own path: the stamp's age, COMMENT_RATE_LIMIT (one budget per
     # address with the form), the flood rule, the Discussion rules; no one is exempt,
     # moderators included: the API knows no one.
-    stored = public.take_comment(form, thread_slug, again, exempt=lambda: False)
+    stored = intake.take_comment(form, thread_slug, again, exempt=lambda: False)
     if isinstance(stored, Response):
         return stored
     now = time.time()
     shown = threads.authors_entries(session, post, [stored.id], _secret().encode(), False)
     status = (Status.PENDING if shown[0].pending else Status.APPROVED) if shown else Status.SPAM
     pending = [stored.id] if status == Status.PENDING else []
-    body: api_json.CommentCreated = {
+    body: shapes.CommentCreated = {
         "id": stored.id,
         "status": status,
         "token": reader_token.issue(_secret(), _text(data, "own"), pending, now),
@@ -299,16 +297,16 @@ def create_comment():
 @bp.post("/preview")
 @documented(
     Operation(
-        body=api_json.PreviewRequest,
+        body=shapes.PreviewRequest,
         form_body=True,
         responses={
-            200: ("The comment as it would be shown.", api_json.Preview),
+            200: ("The comment as it would be shown.", shapes.Preview),
             400: (
                 "The comment breaks a field rule (the HTML form's message).",
-                api_json.FieldErrors,
+                shapes.FieldErrors,
             ),
-            403: ("The Origin is not allowed.", api_json.Error),
-            413: ("The body is too large.", api_json.Error),
+            403: ("The Origin is not allowed.", shapes.Error),
+            413: ("The body is too large.", shapes.Error),
         },
     )
 )
@@ -317,18 +315,18 @@ def preview():
     form = CommentForm(meta={"csrf": False}, formdata=_form_data(_body()))
     text = form.comment
     if text.data and not text.validate(form):
-        return api_json.field_errors({"comment": text.errors})
-    body: api_json.Preview = {"html": sanitize.comment_html(text.data) if text.data else ""}
+        return shapes.field_errors({"comment": text.errors})
+    body: shapes.Preview = {"html": sanitize.comment_html(text.data) if text.data else ""}
     return caching.private(jsonify(body))
 
 
 @bp.get("/own")
 @documented(
     Operation(
-        query=api_json.OwnQuery,
+        query=shapes.OwnQuery,
         responses={
-            200: ("The reader's own pending entries on the thread.", api_json.OwnEntries),
-            400: ("The URL is on no registered site, or no web URL.", api_json.Error),
+            200: ("The reader's own pending entries on the thread.", shapes.OwnEntries),
+            400: ("The URL is on no registered site, or no web URL.", shapes.Error),
             503: _ERROR,
         },
     )
@@ -342,7 +340,7 @@ def own_entries():
     post = sites.find_thread(session, url)
     drawer = _drawer()
     found = [] if post is None else threads.authors_entries(session, post, ids, _secret().encode())
-    body: api_json.OwnEntries = {"entries": drawer.entries(found)}
+    body: shapes.OwnEntries = {"entries": drawer.entries(found)}
     return caching.private(jsonify(body))
 
 
@@ -361,26 +359,26 @@ def openapi_document():
 def service_error(error: errors.ServiceError):
     """A domain error: its message, with the status it stands for."""
     status = next((code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)), 400)
-    return api_json.error(error.message, status)
+    return shapes.error(error.message, status)
 
 
 @bp.errorhandler(site.NoOwnAddress)
 def no_own_address(error: site.NoOwnAddress):
     """Avatars and feeds are absolute URLs of ours: unknown, the answer cannot be drawn."""
-    return api_json.error(error.message, 503)
+    return shapes.error(error.message, 503)
 
 
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     """An HTTP error raised in a view (413 for a body over MAX_CONTENT_LENGTH), as JSON."""
-    return api_json.error(error.description or error.name, error.code or 500)
+    return shapes.error(error.description or error.name, error.code or 500)
 
 
 @bp.errorhandler(Exception)
 def unexpected(error: Exception):
     """A bug: logged, and answered as JSON, never with a trace."""
     current_app.logger.exception("unhandled error in the API")
-    return api_json.error("Something went wrong. Please try again in a moment.", 500)
+    return shapes.error("Something went wrong. Please try again in a moment.", 500)
 
 
 # Reading the request.
@@ -391,9 +389,9 @@ def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
-def _drawer() -> api_json.EntryDrawer:
+def _drawer() -> shapes.EntryDrawer:
     """Entries drawn with absolute addresses of ours; NoOwnAddress while it is unknown."""
-    return api_json.EntryDrawer(
+    return shapes.EntryDrawer(
         avatars=site.absolute_url("public.avatar", name="_").removesuffix("_.svg"),
         photos=site.absolute_url("public.photo", key="_").removesuffix("_"),
     )
