@@ -3,9 +3,8 @@
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from moderation.rules import trackback, xmlrpc
 from moderation.rules.errors import Closed, NotFound, Refused
-from moderation.web import linkback, security, site
+from moderation.web import security, site
 from moderation.web.dashboard.common import bp as dashboard_bp
 
 
@@ -24,7 +23,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(site.NoOwnAddress)
     def no_own_address(error: site.NoOwnAddress):
-        return _linkback_refusal(error.message)
+        # The linkback receivers answer it in their own protocols (web/linkback.py).
+        return Response(error.message + "\n", 503, content_type="text/plain; charset=utf-8")
 
     @app.errorhandler(SecurityError)
     def untrusted_host(error: SecurityError):
@@ -70,13 +70,3 @@ def _page(title: str, message: str, status: int):
     except Exception:  # templates ask the database who is logged in: it may be what failed
         current_app.logger.exception("the error page could not be rendered")
         return Response(f"{title}\n\n{message}\n", status, mimetype="text/plain")
-
-
-def _linkback_refusal(message: str) -> Response:
-    """A receiver's refusal in its own protocol, while the site's own address is unknown."""
-    if request.endpoint == "linkback.xmlrpc_endpoint":
-        body = xmlrpc.fault_response(xmlrpc.Fault(linkback.GENERIC, message))
-        return Response(body, 200, content_type="text/xml; charset=utf-8")  # faults come in 200
-    if request.endpoint == "linkback.receive_trackback":
-        return Response(trackback.response(message), 503, content_type="text/xml; charset=utf-8")
-    return Response(message + "\n", 503, content_type="text/plain; charset=utf-8")

@@ -157,6 +157,17 @@ def receive_trackback(slug: str):
     return _trackback_answer(None)
 
 
+@bp.errorhandler(site.NoOwnAddress)
+def no_own_address(error: site.NoOwnAddress) -> Response:
+    """Refuse in the receiver's own protocol while the site does not know its own address
+    (README, "The site's own address"): a fault, an <error>1</error>, or a 503."""
+    if request.endpoint == "linkback.xmlrpc_endpoint":
+        return _fault(xmlrpc.Fault(GENERIC, error.message))  # faults come in a 200
+    if request.endpoint == "linkback.receive_trackback":
+        return _trackback_answer(error.message, 503)
+    return _text(error.message, 503)
+
+
 def _trackback_status(error: errors.ServiceError) -> int:
     """TrackBack 1.2 answers in 200; we add 404 for no such post, 429 for flooding."""
     if isinstance(error, errors.NotFound):
