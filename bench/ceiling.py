@@ -2,14 +2,19 @@
 
 One SELECT per post page (the approved comments: id, author, body_html, created, in order)
 rendered with a minimal Jinja template compiled once; one INSERT per comment POST,
-answered with a 303. No forms, sanitising, threading, avatars or cookies: whatever the
-real app spends beyond this is its own cost. Served by bench/run.py as
-`gunicorn --chdir bench ceiling:app`, on a copy of the benchmark database (DATABASE_URL).
+answered with a 303; one SELECT per thread JSON (GET /api/v1/thread?url=<page>, the
+API's path): the first BENCH_PER_PAGE approved top-level comments of the post at that URL,
+oldest first, with all their approved replies, dumped as plain JSON (id, author, html,
+created, parent), the entries the API's first page holds. No forms, sanitising, threading,
+avatars, ETags or cookies: whatever the real app spends beyond this is its own cost.
+Served by bench/run.py as `gunicorn --chdir bench ceiling:app`, on a copy of the
+benchmark database (DATABASE_URL).
 
 The SQLite connection settings mirror moderation.db.make_engine (WAL, synchronous=NORMAL,
 busy timeout) so the two apps pay the same price per read and per commit.
 """
 
+import json
 import os
 from datetime import UTC, datetime
 
@@ -37,6 +42,19 @@ COMMENTS = text(
     " WHERE p.slug = :slug AND e.status = 'approved'"
     " ORDER BY e.created"
 )
+THREAD = text(
+    "WITH RECURSIVE page(id) AS ("
+    " SELECT id FROM (SELECT e.id FROM entries AS e"
+    " JOIN posts AS p ON p.id = e.post_id"
+    " WHERE p.url = :url AND e.status = 'approved' AND e.parent_id IS NULL"
+    " ORDER BY e.created, e.id LIMIT :per_page)"
+    " UNION ALL"
+    " SELECT e.id FROM entries AS e JOIN page ON e.parent_id = page.id"
+    " WHERE e.status = 'approved')"
+    " SELECT e.id, e.author, e.body_html, e.created, e.parent_id FROM entries AS e"
+    " JOIN page ON page.id = e.id ORDER BY e.created, e.id"
+)
+PER_PAGE = int(os.environ.get("BENCH_PER_PAGE", "50"))  # the Discussion comments_per_page
 INSERT = text(
     "INSERT INTO entries (post_id, type, status, reason, author, email, website, body,"
     " body_html, ip_address, user_agent, created, updated)"
@@ -58,6 +76,19 @@ def post(slug: str) -> str:
     with engine.connect() as connection:
         rows = connection.execute(COMMENTS, {"slug": slug}).all()
     return PAGE.render(slug=slug, rows=rows)
+
+
+@app.get("/api/v1/thread")
+def thread() -> Response:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            THREAD, {"url": request.args.get("url", ""), "per_page": PER_PAGE}
+        ).all()
+    entries = [
+        {"id": id_, "author": author, "html": html, "created": created, "parent": parent}
+        for id_, author, html, created, parent in rows
+    ]
+    return Response(json.dumps({"entries": entries}), mimetype="application/json")
 
 
 @app.post("/posts/<slug>/comments")

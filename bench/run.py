@@ -2,16 +2,24 @@
 
 Run from the repo root: `.venv/bin/python bench/run.py` (or `make bench`). It needs wrk.
 
-1. Creates a temporary instance folder with a SQLite database, migrates it and seeds two
-   posts through moderation.services: 200 and 2,000 approved comments, with replies.
-2. Serves the app (bench/app_wsgi.py, CSRF off) and bench/ceiling.py, on a copy of the
-   seeded database, each with gunicorn, 2 sync workers, on a free 127.0.0.1 port.
-3. Drives them with wrk: the 200-comment page, the 2,000-comment page and a comment
-   POST, each for --rounds rounds, app then ceiling in every round, so that a slow
-   spell of the machine weighs on both sides of a ratio. Every status is counted (200
-   expected for pages, 303 for POSTs).
-4. Prints the median round of each server and the median of the rounds' app/ceiling
-   ratios against the targets (0.8 for pages, 0.6 for the submission).
+1. Creates a temporary instance folder with a SQLite database, migrates it and seeds,
+   through moderation.services, a registered site (https://blog.bench) and two posts
+   standing for its pages /bench-200/ and /bench-2000/: 200 and 2,000 approved comments,
+   with replies. Each post is reachable by slug (its page) and by URL (the API's thread).
+2. Serves the app (bench/app_wsgi.py, CSRF off, SITE_URL its own address) and
+   bench/ceiling.py, on a copy of the seeded database, each with gunicorn, 2 sync
+   workers, on a free 127.0.0.1 port.
+3. Drives them with wrk, scenario by scenario (SCENARIOS: each says what each server is
+   asked and which status it must answer): the 200- and 2,000-comment post pages; the
+   first page of each thread as JSON (the API's comments_per_page top-level entries with
+   their replies; the ceiling dumps the same entries); the app's 304 to If-None-Match
+   with the thread's ETag (fetched just before each measurement) against the ceiling's
+   full JSON of the 200-comment thread; a comment POST. Each runs --rounds rounds, app
+   then ceiling in every round, so that a slow spell of the machine weighs on both sides
+   of a ratio. Every status is counted.
+4. Prints the GETs' response sizes, the median round of each server and the median of
+   the rounds' app/ceiling ratios against the targets (0.8 for pages and thread JSON,
+   5.0 for the 304, as issue 16 sets it, 0.6 for the submission).
 
 The servers are loaded one at a time. Exit status is 0 whatever the verdicts (this is a
 measurement, not a test); 1 if the benchmark itself could not run, 130 when interrupted.
@@ -35,6 +43,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -46,7 +55,7 @@ from moderation.infra import config, db
 from moderation.infra.models import Entry
 from moderation.rules import policy
 from moderation.rules.statuses import Status
-from moderation.services import comments, moderating, posts
+from moderation.services import comments, discussion, moderating, posts, sites
 from moderation.services.accounts import Actor
 from moderation.web.forms import form_stamp
 
@@ -55,10 +64,12 @@ ROOT = BENCH.parent
 VENV_BIN = Path(sys.executable).parent
 WRK_SCRIPT = BENCH / "wrk_script.lua"
 
+SITE = "https://blog.bench"  # the registered site whose pages the two posts stand for
 POSTS = (("bench-200", 200), ("bench-2000", 2_000))  # slug, approved comments
 POST_TARGET = "bench-200"  # the comment POSTs go to the smaller post
-PAGE_TARGET = 0.8
+PAGE_TARGET = 0.8  # post pages and thread JSON
 SUBMIT_TARGET = 0.6
+NOT_MODIFIED_TARGET = 5.0  # issue 16: the 304 path against the ceiling's full JSON
 NOISY = 0.10  # warn when other processes took more than this share of the CPUs
 
 SECRET = secrets.token_hex(32)  # both servers' SECRET_KEY: the form's time stamp is signed
@@ -76,22 +87,65 @@ POST_BODY = urlencode(
 )
 
 
+def page_url(slug: str) -> str:
+    """The address on SITE of the page a benchmark post stands for."""
+    return f"{SITE}/{slug}/"
+
+
+def thread_path(slug: str) -> str:
+    """The API's thread of that page (the ceiling serves the same path)."""
+    return "/api/v1/thread?" + urlencode({"url": page_url(slug)})
+
+
+@dataclass(frozen=True)
+class Call:
+    """What one server is asked in a scenario, and the status every answer must have."""
+
+    path: str
+    expected: int = 200
+    post_body: str | None = None  # a form-encoded POST of this body; else a GET
+    # Send If-None-Match with the ETag of the full answer, fetched just before each
+    # measurement (a thread's ETag also changes with its form stamp's era).
+    revalidate: bool = False
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    path: str
-    expected: int
-    target: float
-    post_body: str | None = None
+    target: float  # the app/ceiling ratio of requests/s it should reach
+    app: Call
+    ceiling: Call
+
+    @classmethod
+    def same(cls, name: str, target: float, call: Call) -> "Scenario":
+        """The same request to both servers."""
+        return cls(name, target, call, call)
+
+    def call(self, server: str) -> Call:
+        return self.app if server == "app" else self.ceiling
 
 
 SCENARIOS = (
-    Scenario("GET post, 200 comments", "/posts/bench-200/", 200, PAGE_TARGET),
-    Scenario("GET post, 2,000 comments", "/posts/bench-2000/", 200, PAGE_TARGET),
+    Scenario.same("GET post, 200 comments", PAGE_TARGET, Call("/posts/bench-200/")),
+    Scenario.same("GET post, 2,000 comments", PAGE_TARGET, Call("/posts/bench-2000/")),
+    # The first page of the thread, as the API serves it (comments_per_page top-level
+    # entries with their replies), against the ceiling's plain JSON of the same entries.
+    Scenario.same("GET thread JSON, 200 comments", PAGE_TARGET, Call(thread_path("bench-200"))),
+    Scenario.same("GET thread JSON, 2,000 comments", PAGE_TARGET, Call(thread_path("bench-2000"))),
+    # Our 304 against the ceiling's full answer: what a revalidating cache saves.
     Scenario(
-        "POST comment", f"/posts/{POST_TARGET}/comments", 303, SUBMIT_TARGET, post_body=POST_BODY
+        "GET thread JSON, 304",
+        NOT_MODIFIED_TARGET,
+        app=Call(thread_path("bench-200"), 304, revalidate=True),
+        ceiling=Call(thread_path("bench-200")),
+    ),
+    Scenario.same(
+        "POST comment",
+        SUBMIT_TARGET,
+        Call(f"/posts/{POST_TARGET}/comments", 303, post_body=POST_BODY),
     ),
 )
+NAME_WIDTH = max(len(scenario.name) for scenario in SCENARIOS)
 
 
 @dataclass
@@ -159,12 +213,14 @@ def _submission(rng: random.Random, index: int, parent_id: int | None) -> commen
 
 
 def seed_post(session, slug: str, count: int, rng: random.Random) -> None:
-    """One post with `count` approved comments: 70% top level, 20% replies, 10% nested."""
+    """One post with `count` approved comments: 70% top level, 20% replies, 10% nested.
+    It stands for a page of SITE, so its thread is also the API's thread of that page."""
     post = posts.create_post(
         session,
         slug,
         f"Benchmark post with {count:,} comments",
         "<p>The stone bridge over the river reopened on Saturday.</p>" * 5,
+        url=page_url(slug),
     )
     levels = (int(count * 0.7), int(count * 0.2))
     sizes = (*levels, count - sum(levels))
@@ -183,18 +239,22 @@ def seed_post(session, slug: str, count: int, rng: random.Random) -> None:
         parents = ids
 
 
-def seed(url: str) -> list[str]:
-    """Migrate and seed the database; return a description of what was seeded."""
+def seed(url: str) -> tuple[list[str], int]:
+    """Migrate and seed the database; return a description of what was seeded, and the
+    Discussion setting comments_per_page (the ceiling's JSON pages by it too)."""
     engine = db.make_engine(url)
     try:
         db.upgrade(engine)
         make_session = sessionmaker(engine, expire_on_commit=False)
         rng = random.Random(20261127)
+        with make_session.begin() as session:
+            sites.add_site(session, SITE, "Benchmark blog")
         for slug, count in POSTS:
             with make_session.begin() as session:  # one transaction per post
                 seed_post(session, slug, count, rng)
         lines = []
         with make_session() as session:
+            per_page = discussion.load(session).comments_per_page
             for slug, _ in POSTS:
                 post = posts.get_post(session, slug)
                 rows = session.execute(
@@ -211,11 +271,15 @@ def seed(url: str) -> list[str]:
                 approved = sum(1 for row in rows if row.status == Status.APPROVED)
                 replies = sum(1 for row in rows if row.parent_id is not None)
                 lines.append(
-                    f"/posts/{slug}/: {approved:,} approved comments of {len(rows):,} rows, "
-                    f"{replies:,} of them replies, deepest reply level "
+                    f"/posts/{slug}/ ({post.url}): {approved:,} approved comments of "
+                    f"{len(rows):,} rows, {replies:,} of them replies, deepest reply level "
                     f"{max(map(depth, parent), default=0)}"
                 )
-        return lines
+            lines.append(
+                f"site {SITE} registered; the thread JSON's first page: {per_page} top-level "
+                "entries with their replies (comments_per_page)"
+            )
+        return lines, per_page
     finally:
         engine.dispose()
 
@@ -238,28 +302,69 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def request(port: int, scenario: Scenario) -> tuple[int, int]:
-    """One request of the scenario: (status, body length)."""
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: str
+    etag: str | None
+
+
+def request(port: int, call: Call, headers: dict[str, str] | None = None) -> Answer:
+    """One request of the call, with these extra headers (see extra_headers)."""
+    headers = dict(headers or {})
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        if scenario.post_body is None:
-            connection.request("GET", scenario.path)
+        if call.post_body is None:
+            connection.request("GET", call.path, headers=headers)
         else:
-            headers = {"Content-Type": "application/x-www-form-urlencoded"}
-            connection.request("POST", scenario.path, scenario.post_body, headers)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            connection.request("POST", call.path, call.post_body, headers)
         response = connection.getresponse()
-        return response.status, len(response.read())
+        return Answer(
+            response.status,
+            response.read(),
+            response.getheader("Content-Type", ""),
+            response.getheader("ETag"),
+        )
     finally:
         connection.close()
+
+
+def extra_headers(port: int, call: Call) -> dict[str, str]:
+    """What the call sends besides a plain request: for a revalidating call,
+    If-None-Match with the ETag the server gives its full answer now."""
+    if not call.revalidate:
+        return {}
+    full = request(port, call)
+    if full.status != 200 or not full.etag:
+        raise RuntimeError(f"GET {call.path}: {full.status} with no ETag to revalidate with")
+    return {"If-None-Match": full.etag}
+
+
+def entry_ids(answer: Answer) -> list[int] | None:
+    """The ids of a thread JSON's entries, replies included (the app nests replies in
+    their parents, the ceiling lists them flat); None for any other answer."""
+    if answer.status != 200 or not answer.content_type.startswith("application/json"):
+        return None
+    ids: list[int] = []
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            ids.append(entry["id"])
+            walk(entry.get("replies", []))
+
+    walk(json.loads(answer.body).get("entries", []))
+    return ids
 
 
 class Server:
     """gunicorn, 2 sync workers, on a free 127.0.0.1 port; stopped on exit."""
 
-    def __init__(self, name: str, module: str, env: dict[str, str], workdir: Path):
-        self.name = name
+    def __init__(self, name: str, module: str, env: Callable[[int], dict[str, str]], workdir: Path):
+        self.name = name  # "app" or "ceiling": the side of each Scenario it is asked
         self.module = module
-        self.env = env
+        self.env = env  # of its port: the app's SITE_URL names it
         self.log = workdir / f"{name}.log"
         self.port = 0
         self.process: subprocess.Popen | None = None
@@ -278,7 +383,12 @@ class Server:
         with open(self.log, "wb") as log:
             # A session of its own: a Ctrl-C reaches us, and we stop it in order.
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
+                command,
+                cwd=ROOT,
+                env=self.env(self.port),
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         try:
             self._wait_ready()
@@ -296,7 +406,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} server exited:\n{self.log_tail()}")
             with contextlib.suppress(OSError):
-                request(self.port, SCENARIOS[0])
+                request(self.port, SCENARIOS[0].call(self.name))
                 return
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} server did not answer in 30 s:\n{self.log_tail()}")
@@ -354,7 +464,9 @@ def own_cpu() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def wrk(port: int, scenario: Scenario, seconds: float, args, pgid: int) -> Measurement:
+def wrk(
+    port: int, call: Call, seconds: float, args, pgid: int, headers: dict[str, str]
+) -> Measurement:
     command = [
         "wrk",
         f"--threads={args.threads}",
@@ -363,11 +475,12 @@ def wrk(port: int, scenario: Scenario, seconds: float, args, pgid: int) -> Measu
         "--timeout=10s",
         "--latency",
         f"--script={WRK_SCRIPT}",
-        f"http://127.0.0.1:{port}{scenario.path}",
+        f"http://127.0.0.1:{port}{call.path}",
     ]
     env = {
         **os.environ,
-        "BENCH_POST_BODY": scenario.post_body or "",
+        "BENCH_POST_BODY": call.post_body or "",
+        "BENCH_HEADERS": "\n".join(f"{name}: {value}" for name, value in headers.items()),
         "BENCH_RUN": secrets.token_hex(4),  # numbers the comments apart from other runs'
     }
     before = (time.monotonic(), machine_cpu(), group_cpu(pgid), own_cpu())
@@ -394,7 +507,7 @@ def wrk(port: int, scenario: Scenario, seconds: float, args, pgid: int) -> Measu
         max_ms=data["max_us"] / 1000,
         statuses={int(code): n for code, n in data["statuses"].items()},
         socket_errors={k: v for k, v in data["errors"].items() if k != "status"},
-        expected=scenario.expected,
+        expected=call.expected,
         bytes=data["bytes"],
         other_cpu=other_cpu,
     )
@@ -403,7 +516,8 @@ def wrk(port: int, scenario: Scenario, seconds: float, args, pgid: int) -> Measu
 @dataclass
 class Run:
     name: str
-    page_bytes: dict[str, int] = field(default_factory=dict)
+    page_bytes: dict[str, int] = field(default_factory=dict)  # body of the first answer
+    entries: dict[str, list[int]] = field(default_factory=dict)  # thread JSON's entry ids
     rounds: dict[str, list[Measurement]] = field(default_factory=dict)  # one per round
     problems: list[str] = field(default_factory=list)
 
@@ -418,14 +532,30 @@ def percent(share: float | None) -> str:
 
 
 def first_look(server: Server, run: Run) -> None:
-    """One request of each scenario: the status checked, the page size kept."""
+    """One request of each scenario: the status checked, the body's size and a thread
+    JSON's entries kept."""
     for scenario in SCENARIOS:
-        status, size = request(server.port, scenario)
-        if status != scenario.expected:
+        call = scenario.call(server.name)
+        answer = request(server.port, call, extra_headers(server.port, call))
+        if answer.status != call.expected:
             run.problems.append(
-                f"{scenario.name}: first request got {status}, not {scenario.expected}"
+                f"{scenario.name}: first request got {answer.status}, not {call.expected}"
             )
-        run.page_bytes[scenario.name] = size
+        run.page_bytes[scenario.name] = len(answer.body)
+        ids = entry_ids(answer)
+        if ids is not None:
+            run.entries[scenario.name] = ids
+
+
+def same_entries(app: Run, ceiling: Run) -> None:
+    """The ceiling's thread JSON must hold the entries of the app's page, no fewer."""
+    for name, ids in app.entries.items():
+        bare = ceiling.entries.get(name)
+        if bare is not None and sorted(bare) != sorted(ids):
+            app.problems.append(
+                f"{name}: the app's page holds {len(ids)} entries, the ceiling's {len(bare)} "
+                f"({len(set(ids) ^ set(bare))} differ): the ratio compares unequal work"
+            )
 
 
 def measure(servers: list[Server], args) -> list[Run]:
@@ -434,16 +564,26 @@ def measure(servers: list[Server], args) -> list[Run]:
     runs = [Run(server.name) for server in servers]
     for server, run in zip(servers, runs, strict=True):
         first_look(server, run)
+    same_entries(*runs)
     for scenario in SCENARIOS:
         for server in servers:
             if args.warmup > 0:
-                wrk(server.port, scenario, args.warmup, args, server.process.pid)
+                call = scenario.call(server.name)
+                headers = extra_headers(server.port, call)
+                wrk(server.port, call, args.warmup, args, server.process.pid, headers)
         for number in range(1, args.rounds + 1):
             for server, run in zip(servers, runs, strict=True):
-                result = wrk(server.port, scenario, args.duration, args, server.process.pid)
+                call = scenario.call(server.name)
+                headers = extra_headers(server.port, call)
+                result = wrk(server.port, call, args.duration, args, server.process.pid, headers)
+                if headers != extra_headers(server.port, call):
+                    run.problems.append(
+                        f"{scenario.name}: the ETag changed during round {number} (a thread's "
+                        "form stamp era ends every COMMENT_FORM_MAX_SECONDS / 4); rerun"
+                    )
                 run.rounds.setdefault(scenario.name, []).append(result)
                 print(
-                    f"  round {number} {server.name:<8} {scenario.name:<26} "
+                    f"  round {number} {server.name:<8} {scenario.name:<{NAME_WIDTH}} "
                     f"{result.rps:8.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
                     f"p99 {result.p99_ms:7.1f} ms  "
                     f"statuses {dict(sorted(result.statuses.items()))}  "
@@ -476,11 +616,19 @@ def report(app: Run, ceiling: Run, seeded: list[str], args) -> None:
         "each server in turn; gunicorn 2 sync workers each, one server loaded at a time; "
         f"{os.cpu_count()} CPUs. Figures: the median round; ratio: the median of the rounds'."
     )
-    sizes = ", ".join(
-        f"{name}: app {app.page_bytes[name]:,} B / ceiling {ceiling.page_bytes[name]:,} B"
-        for name in (s.name for s in SCENARIOS if s.post_body is None)
-    )
-    print(f"Response sizes: {sizes}")
+    print("Response sizes of the GETs: body (whole response with headers, from wrk):")
+    for scenario in SCENARIOS:
+        if scenario.app.post_body is not None:
+            continue
+        sides = []
+        for run in (app, ceiling):
+            call, mine = scenario.call(run.name), run.median(scenario.name)
+            wire = mine.bytes / mine.requests if mine.requests else 0
+            status = "" if call.expected == 200 else f", {call.expected}"
+            sides.append(f"{run.name} {run.page_bytes[scenario.name]:,} B ({wire:,.0f} B{status})")
+        ids = app.entries.get(scenario.name)
+        held = "" if ids is None else f"; {len(ids)} entries"
+        print(f"  {scenario.name:<{NAME_WIDTH}}  {' / '.join(sides)}{held}")
     print()
     header = (
         "scenario",
@@ -532,13 +680,14 @@ def report(app: Run, ceiling: Run, seeded: list[str], args) -> None:
     print("Status check (every response counted by wrk):")
     for run in (app, ceiling):
         for scenario in SCENARIOS:
+            call = scenario.call(run.name)
             results = run.rounds[scenario.name]
             answered = sum(result.requests for result in results)
-            expected = sum(result.statuses.get(scenario.expected, 0) for result in results)
+            expected = sum(result.statuses.get(call.expected, 0) for result in results)
             errors = sum(result.errors for result in results)
             print(
-                f"  {run.name:<8} {scenario.name:<26} {answered:>7,} responses in "
-                f"{len(results)} round(s), expected {scenario.expected}: {expected:,}, "
+                f"  {run.name:<8} {scenario.name:<{NAME_WIDTH}} {answered:>7,} responses in "
+                f"{len(results)} round(s), expected {call.expected}: {expected:,}, "
                 f"unexpected: {sum(result.unexpected for result in results)}, "
                 f"non-2xx/3xx: {sum(result.non_2xx_3xx for result in results)}, "
                 f"socket errors: {errors}"
@@ -580,7 +729,7 @@ def report(app: Run, ceiling: Run, seeded: list[str], args) -> None:
 # --------------------------------------------------------------------------- main
 
 
-def server_env(database: Path, secret: str) -> dict[str, str]:
+def server_env(database: Path, secret: str, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in config.PARSERS}
     env.update(
         DATABASE_URL=f"sqlite:///{database}",
@@ -588,6 +737,7 @@ def server_env(database: Path, secret: str) -> dict[str, str]:
         RATELIMIT_ENABLED="false",
         COMMENT_FLOOD_SECONDS="0",  # every POST comes from 127.0.0.1
         PYTHONDONTWRITEBYTECODE="1",
+        **extra,
     )
     return env
 
@@ -625,12 +775,20 @@ def main(argv: list[str] | None = None) -> int:
         instance.mkdir()
         app_db, ceiling_db = instance / "moderation.db", instance / "ceiling.db"
         started = time.monotonic()
-        seeded = seed(f"sqlite:///{app_db}")
+        seeded, per_page = seed(f"sqlite:///{app_db}")
         copy_database(app_db, ceiling_db)
         print(f"Seeded in {time.monotonic() - started:.1f} s:", *seeded, sep="\n  ", flush=True)
+
+        def app_env(port: int) -> dict[str, str]:
+            # The API draws absolute avatar URLs: it needs the app's own address.
+            return server_env(app_db, SECRET, SITE_URL=f"http://127.0.0.1:{port}")
+
+        def ceiling_env(_port: int) -> dict[str, str]:
+            return server_env(ceiling_db, SECRET, BENCH_PER_PAGE=str(per_page))
+
         with (
-            Server("app", "app_wsgi:app", server_env(app_db, SECRET), workdir) as app_server,
-            Server("ceiling", "ceiling:app", server_env(ceiling_db, SECRET), workdir) as bare,
+            Server("app", "app_wsgi:app", app_env, workdir) as app_server,
+            Server("ceiling", "ceiling:app", ceiling_env, workdir) as bare,
         ):
             app, ceiling = measure([app_server, bare], args)
         report(app, ceiling, seeded, args)

@@ -1,23 +1,29 @@
 -- wrk script for bench/run.py: counts every response status and prints one
 -- machine-readable result line. With BENCH_POST_BODY set, each request is a
 -- form-encoded POST of that body, its last field (the comment) numbered so that no
--- two are the same; otherwise it is a plain GET.
+-- two are the same; otherwise it is a plain GET, the same bytes every time (no
+-- request() function: wrk formats it once). BENCH_HEADERS adds headers to every
+-- request, one "Name: value" a line (If-None-Match, for the 304 scenario).
+
+for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
+  local name, value = line:match("^([^:]+):%s*(.-)%s*$")
+  if name ~= nil then
+    wrk.headers[name] = value
+  end
+end
 
 local post_body = os.getenv("BENCH_POST_BODY")
 if post_body ~= nil and post_body ~= "" then
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-end
 
-local run = os.getenv("BENCH_RUN") or ""
-local sent = 0
+  local run = os.getenv("BENCH_RUN") or ""
+  local sent = 0
 
-function request()
-  if wrk.method ~= "POST" then
-    return wrk.format()
+  function request()
+    sent = sent + 1
+    return wrk.format(nil, nil, nil, post_body .. "+%23" .. run .. "-" .. thread_id .. "-" .. sent)
   end
-  sent = sent + 1
-  return wrk.format(nil, nil, nil, post_body .. "+%23" .. run .. "-" .. thread_id .. "-" .. sent)
 end
 
 -- Per-thread status counts (each wrk thread has its own Lua state).
