@@ -13,9 +13,7 @@ http the frame's form still posts, but its author would not see the comment.
 """
 
 import re
-import shutil
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from html import escape
@@ -27,6 +25,7 @@ from werkzeug.serving import make_server
 
 from moderation.infra import db
 from moderation.services import sites
+from tests.certificates import self_signed
 from tests.helpers import COMMENT, entries
 from tests.sources import SourceServer
 
@@ -43,17 +42,7 @@ HEIGHT_LISTENER = (
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory) -> ssl.SSLContext:
     """A server context with a self-signed certificate for comments.test and blog.test."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
-        + ["-nodes", "-days", "2", "-subj", "/CN=comments.test", "-keyout", key, "-out", cert]
-        + ["-addext", "subjectAltName=DNS:comments.test,DNS:blog.test"],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed(tmp_path_factory.mktemp("tls"), "comments.test", "blog.test")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     return context

@@ -8,11 +8,9 @@ connection, or with 127.0.0.1 standing in for a public server (`public_loopback`
 
 import gzip
 import ipaddress
-import shutil
 import socket
 import ssl
 import struct
-import subprocess
 import threading
 import time
 import tracemalloc
@@ -23,6 +21,7 @@ import pytest
 
 from moderation.infra import fetch
 from moderation.infra.fetch import FetchError, Limits, Page
+from tests.certificates import self_signed
 from tests.sources import SourceServer
 
 MiB = 1024 * 1024
@@ -696,18 +695,7 @@ def test_a_rebinding_name_is_connected_to_at_its_vetted_address(public_loopback,
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> tuple[str, str]:
     """A self-signed certificate for the name localhost (not for 127.0.0.1)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
-        + ["-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", key, "-out", cert]
-        + ["-addext", "subjectAltName=DNS:localhost"],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    return self_signed(tmp_path_factory.mktemp("tls"), "localhost")
 
 
 @pytest.fixture
