@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "COMMENT_FLOOD_SECONDS": 15,  # 0: off
     "COMMENT_RATE_LIMIT": "10 per minute",  # comment form posts per IP
+    "PREVIEW_RATE_LIMIT": "60 per minute",  # the JSON API's previews per IP (sanitising costs)
     "COMMENT_FORM_MIN_SECONDS": 3.0,  # sent sooner after the form was shown: spam
     "COMMENT_FORM_MAX_SECONDS": 7200.0,  # shown longer ago: refused, to be sent again
     "PAGE_MAX_AGE": 60,  # seconds a CDN may keep a public read (thread JSON, feeds, frame)
@@ -105,6 +106,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "COMMENT_FLOOD_SECONDS": _count,
     "PAGE_MAX_AGE": _count,
     "COMMENT_RATE_LIMIT": _rate_limit,
+    "PREVIEW_RATE_LIMIT": _rate_limit,
     "COMMENT_FORM_MIN_SECONDS": lambda value: _seconds(value) if float(value) else 0.0,
     "COMMENT_FORM_MAX_SECONDS": _seconds,
     "LOGIN_RATE_LIMIT": _rate_limit,

@@ -539,6 +539,19 @@ def test_the_rate_limit_counts_the_form_and_the_api_together(make_app, clock):
     assert len(stored(app)) == 2
 
 
+def test_previews_past_their_rate_limit_are_refused_with_a_429(make_app):
+    app = make_app(TRUSTED_HOSTS=["localhost"], PREVIEW_RATE_LIMIT="2 per minute")
+    api = Api(app.test_client(), OpenAPI.from_dict(served_document(app)))
+    for _ in range(2):
+        assert api.post("preview", json={"comment": "Looks *fine*."}).status_code == 200
+    response = api.post("preview", json={"comment": "Looks *fine*."})
+
+    assert (response.status_code, response.get_json()) == (
+        429,
+        {"error": api_module.TOO_MANY_PREVIEWS},
+    )
+
+
 def test_a_comment_on_a_closed_thread_is_a_403(app, api, clock):
     post = thread_of(app)
     with app.app_context():

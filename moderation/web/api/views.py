@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from moderation.infra import db, fragments
+from moderation.infra import db, fragments, ratelimit
 from moderation.infra.models import utcnow
 from moderation.rules import errors, policy, sanitize
 from moderation.rules.limits import TITLE_MAX_CHARS
@@ -47,6 +47,7 @@ DESCRIPTION = (
 )
 NO_URL = "Give the page's address as url."
 NOT_AN_OBJECT = "The body must be a JSON object."
+TOO_MANY_PREVIEWS = "Too many previews from this address; try again in a minute."
 TOO_MANY_URLS = f"Ask for the counts of at most {MAX_COUNT_URLS} addresses at a time."
 # The body's keys, by the CommentForm field each fills (the stamp is the form's `shown`).
 FORM_FIELDS = {
@@ -307,11 +308,15 @@ def create_comment():
             ),
             403: ("The Origin is not allowed.", shapes.Error),
             413: ("The body is too large.", shapes.Error),
+            429: ("Too many previews from this address (PREVIEW_RATE_LIMIT).", shapes.Error),
         },
     )
 )
 def preview():
     """The comment as the sanitiser would store it, for the reader to check."""
+    limit = current_app.config["PREVIEW_RATE_LIMIT"]
+    if not ratelimit.admit(limit, ("preview", request.remote_addr or "")):
+        return shapes.error(TOO_MANY_PREVIEWS, 429)
     form = CommentForm(meta={"csrf": False}, formdata=_form_data(_body()))
     text = form.comment
     if text.data and not text.validate(form):
