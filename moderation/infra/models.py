@@ -243,7 +243,11 @@ class Mention(Base):
     reason: Mapped[str] = mapped_column(String(REASON_MAX_CHARS), default="")  # shown to the sender
     source: Mapped[str] = mapped_column(String(URL_MAX_CHARS))
     target: Mapped[str] = mapped_column(String(URL_MAX_CHARS))
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    # NULL while a webmention to a page of a registered site that has no thread yet waits
+    # for verification: the thread is made only once the source links to the page.
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
     entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("entries.id", ondelete="SET NULL"), index=True
     )

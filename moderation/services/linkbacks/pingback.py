@@ -16,7 +16,7 @@ from moderation.rules import errors, policy, source_page
 from moderation.rules.limits import NAME_MAX_BYTES, fit_bytes
 from moderation.rules.statuses import EntryType, Status
 from moderation.rules.urls import OwnSite, hostname, is_web_url, resource_key, without_fragment
-from moderation.services import discussion
+from moderation.services import discussion, sites
 from moderation.services.linkbacks import recording
 from moderation.services.linkbacks.targets import find_post
 
@@ -24,9 +24,10 @@ REGISTERED = "This pingback has already been registered."
 FLOODING = "Too many pingbacks from this address to this post; try later."
 
 
-def target_post(session: Session, site: OwnSite, target: str) -> Post:
-    """The post a pingback target names: Refused when it is no web URL, MissingTarget when
-    it is our address of a post that does not exist, ForeignTarget when it is not ours."""
+def target_post(session: Session, site: OwnSite, target: str) -> Post | None:
+    """The post a pingback target names; None for a page of a registered site that has no
+    thread yet (nothing is made). Refused when it is no web URL, MissingTarget when it is
+    our address of a post that does not exist, ForeignTarget when it is not ours."""
     if not is_web_url(target):
         raise errors.Refused("The target is not an absolute http or https URL.")
     return find_post(session, site, target)
@@ -51,13 +52,9 @@ def ping(
     if resource_key(source) == resource_key(target):
         raise errors.Refused("The source and the target are the same page.")
     settings = discussion.load(session)
-    if not policy.is_open(post, EntryType.PINGBACK, settings.close_after_days, utcnow()):
-        raise errors.Closed("Pingbacks are closed on this post.")
     source = without_fragment(source)
-    if recording.is_registered(session, post, source, EntryType.PINGBACK):
-        raise errors.AlreadyRegistered(REGISTERED)
-    if recording.linkback_flooding(session, post, source, caller.ip_address, flood_seconds):
-        raise errors.Flooding(FLOODING)
+    if post is not None:
+        _check_post(session, post, settings, source, caller, flood_seconds)
     document = _read_source(source, limits, caller)
     target_key = resource_key(target)
     link = document.find_link(lambda url: resource_key(url) == target_key)
@@ -67,6 +64,10 @@ def ping(
     # allows up to 253 characters.
     title = document.title or fit_bytes(hostname(source), NAME_MAX_BYTES)
     excerpt = document.excerpt(link)
+    if post is None:
+        # A page of a registered site: its thread begins with this verified ping (issue
+        # 13), and nothing was written while the source was fetched.
+        post = sites.thread_for(session, target)
     recording.record_linkback(
         session,
         post,
@@ -83,8 +84,28 @@ def ping(
     return f"Pingback from {source} to {target} registered; it awaits moderation."
 
 
-def approved_sources(session: Session, post: Post) -> list[str]:
-    """The source URLs of the post's approved pingbacks, oldest first (getPingbacks)."""
+def _check_post(
+    session: Session,
+    post: Post,
+    settings: discussion.Settings,
+    source: str,
+    caller: recording.Caller,
+    flood_seconds: int,
+) -> None:
+    """Refuse a ping that the post cannot take: Closed, AlreadyRegistered, Flooding."""
+    if not policy.is_open(post, EntryType.PINGBACK, settings.close_after_days, utcnow()):
+        raise errors.Closed("Pingbacks are closed on this post.")
+    if recording.is_registered(session, post, source, EntryType.PINGBACK):
+        raise errors.AlreadyRegistered(REGISTERED)
+    if recording.linkback_flooding(session, post, source, caller.ip_address, flood_seconds):
+        raise errors.Flooding(FLOODING)
+
+
+def approved_sources(session: Session, post: Post | None) -> list[str]:
+    """The source URLs of the post's approved pingbacks, oldest first (getPingbacks); none
+    for a page that has no thread yet."""
+    if post is None:
+        return []
     return list(
         session.scalars(
             select(Entry.source_url)

@@ -142,7 +142,7 @@ def apply_decision(entry: Entry, decision: policy.Decision) -> None:
 
 def record_mention(
     session: Session,
-    post: Post,
+    post: Post | None,
     entry_type: EntryType,
     source: str,
     target: str,
@@ -150,15 +150,16 @@ def record_mention(
     **trackback_fields: str,
 ) -> Mention:
     """Write a webmention's or trackback's Mention and the job that verifies its source;
-    the caller commits, then answers. `trackback_fields`: a ping's title, excerpt and
-    blog_name."""
+    the caller commits, then answers. `post` is None for a webmention to a page of a
+    registered site that has no thread yet: verification makes it. `trackback_fields`: a
+    ping's title, excerpt and blog_name."""
     mention = Mention(
         token=secrets.token_urlsafe(16),
         type=entry_type,
         state=MentionState.QUEUED,
         source=source,
         target=target,
-        post_id=post.id,
+        post_id=post.id if post is not None else None,
         ip_address=caller.ip_address,
         user_agent=caller.user_agent[:USER_AGENT_MAX_CHARS],
         **trackback_fields,

@@ -18,18 +18,21 @@ from moderation.rules.limits import (
 from moderation.rules.source_page import Document, Link, one_line, parse
 from moderation.rules.statuses import EntryType, MentionKind, Status
 from moderation.rules.urls import OwnSite, hostname, is_web_url, resource_key, without_fragment
-from moderation.services import discussion
+from moderation.services import discussion, sites
 from moderation.services.linkbacks import photos, recording
-from moderation.services.linkbacks.targets import find_post
+from moderation.services.linkbacks.targets import find_page_post, find_post
 
 MEDIA_TAGS = ("a", "img", "video", "audio")
 FLOODING = "Too many webmentions from this address to this post; try again later."
 
 
-def check(session: Session, site: OwnSite, source: str, target: str) -> Post:
+def check(session: Session, site: OwnSite, source: str, target: str) -> Post | None:
     """The checks made before answering (Webmention §3.2.1, request verification): the post
-    the mention is for; else Refused, or Closed when the post takes no pings, with a short
-    reason."""
+    the mention is for, or None for a page of a registered site that has no thread yet;
+    else Refused, or Closed when the post takes no pings, with a short reason.
+
+    Such a page's thread is made only once the source is found to link to it (`verify`):
+    a made-up mention leaves no post, and no fetch of the page."""
     for name, url in (("source", source), ("target", target)):
         if not url:
             raise errors.Refused(f"The {name} parameter is missing.", name)
@@ -42,23 +45,28 @@ def check(session: Session, site: OwnSite, source: str, target: str) -> Post:
     except errors.UnknownTarget:
         raise errors.Refused("The target is not a post on this site.", "target") from None
     close_after_days = discussion.load(session).close_after_days
-    if not policy.is_open(post, EntryType.WEBMENTION, close_after_days, utcnow()):
+    if post is not None and not policy.is_open(
+        post, EntryType.WEBMENTION, close_after_days, utcnow()
+    ):
         raise errors.Closed("This post does not accept webmentions.", "target")
     return post
 
 
 def record(
     session: Session,
-    post: Post,
+    post: Post | None,
     source: str,
     target: str,
     caller: recording.Caller,
     flood_seconds: int = 0,
 ) -> Mention:
     """Record a checked mention and the job that verifies it; Flooding when this caller
-    sent another source to this post less than `flood_seconds` ago."""
+    sent another source to this post less than `flood_seconds` ago. A page with no thread
+    yet (`post` None) has had no linkback to flood."""
     source = without_fragment(source)
-    if recording.linkback_flooding(session, post, source, caller.ip_address, flood_seconds):
+    if post is not None and recording.linkback_flooding(
+        session, post, source, caller.ip_address, flood_seconds
+    ):
         raise errors.Flooding(FLOODING)
     return recording.record_mention(session, post, EntryType.WEBMENTION, source, target, caller)
 
@@ -66,17 +74,23 @@ def record(
 def verify(
     session: Session, mention: Mention, page: fetch.Page, limits: fetch.Limits
 ) -> str | None:
-    """Check the fetched source, then create, update or withdraw the mention's entry.
+    """Check the fetched source, then create, update or withdraw the mention's entry; a
+    mention to a page with no thread makes the thread once the source links to it.
 
     Returns why the mention is rejected, or None when it is verified.
     """
-    existing = session.scalar(
-        select(Entry).where(
-            Entry.post_id == mention.post_id,
-            Entry.type == EntryType.WEBMENTION,
-            Entry.source_url == mention.source,
+    gone = _attach_thread(session, mention, create=False)
+    if gone:
+        return gone
+    existing = None
+    if mention.post_id is not None:
+        existing = session.scalar(
+            select(Entry).where(
+                Entry.post_id == mention.post_id,
+                Entry.type == EntryType.WEBMENTION,
+                Entry.source_url == mention.source,
+            )
         )
-    )
     if page.status == 410:
         _withdraw(existing, "the source is gone (HTTP 410)")
         return "the source is gone (HTTP 410)"
@@ -89,12 +103,33 @@ def verify(
     if found is None:
         _withdraw(existing, "the source no longer links to the target")
         return "the source does not link to the target"
+    gone = _attach_thread(session, mention, create=True)
+    if gone:
+        return gone
     if existing is not None and not _checked_again(existing):
         mention.entry_id = existing.id  # its status stands: the source is not read again
         return None
     document, link = found
     fields = _entry_fields(session, mention, page, document, link, limits, existing)
     mention.entry_id = _store(session, mention, existing, fields).id
+    return None
+
+
+def _attach_thread(session: Session, mention: Mention, create: bool) -> str | None:
+    """Give a mention received before its page had a thread the thread it has now, or,
+    with `create`, the one made for it (sites.thread_for, which queues the page's title).
+    Returns why it is rejected when its page is on no registered site any more."""
+    if mention.post_id is not None:
+        return None
+    try:
+        if create:
+            post = sites.thread_for(session, mention.target)
+        else:  # found as on receipt, had the mention arrived now
+            post = find_page_post(session, mention.target)
+    except (errors.Refused, errors.UnknownTarget):  # the site was removed meanwhile
+        return "the target is no longer on a site that this service holds comments for"
+    if post is not None:
+        mention.post_id = post.id
     return None
 
 
