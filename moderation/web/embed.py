@@ -25,7 +25,6 @@ import time
 from flask import (
     Blueprint,
     Response,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -142,13 +141,6 @@ def _from_a_known_origin() -> bool:
     return sender_origin in ours or sender_origin in security.frame_origins()
 
 
-def _stamp_period() -> int:
-    """How long one ETag of the frame may stand for the `shown` stamp in it: a quarter of
-    COMMENT_FORM_MAX_SECONDS, so that a copy kept by a cache or revalidated with a 304 is
-    never too old to be sent."""
-    return max(int(current_app.config["COMMENT_FORM_MAX_SECONDS"]) // 4, 1)
-
-
 def _frame(
     post: Post | None,
     form: FrameCommentForm,
@@ -212,7 +204,7 @@ def _frame(
         # Only this reader may see their pending comment or what they typed (SPEC §3).
         return caching.private(response)
     shape = (settings.comments_per_page, settings.thread_depth, comments_open)
-    stamped = int(time.time()) // _stamp_period()
+    stamped = intake.stamp_era(time.time())
     return caching.public(
         response, (version, shape, title, url, page, form.parent.data, origins, stamped)
     )

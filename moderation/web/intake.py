@@ -104,3 +104,11 @@ def shown_stamp() -> str:
     """A comment form's `shown` stamp for now (forms.form_stamp; tests move this module's
     clock, `time`)."""
     return form_stamp(current_app.config["SECRET_KEY"], time.time())
+
+
+def stamp_era(now: float) -> int:
+    """Which stretch of time a kept form stamp belongs to: a quarter of
+    COMMENT_FORM_MAX_SECONDS. A shared read that carries a stamp (the embed frame, the
+    API's thread) puts it in its ETag, so a copy kept by a cache or revalidated with a 304
+    is never too old to be sent."""
+    return int(now) // max(int(current_app.config["COMMENT_FORM_MAX_SECONDS"]) // 4, 1)

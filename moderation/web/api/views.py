@@ -11,7 +11,7 @@ nothing. CORS is granted to registered sites alone, without credentials.
 
 Shared reads (a thread with no pending entry of the reader's, the counts) are cacheable
 (web/caching.py); the thread's form stamp ages with them, so its ETag changes as the
-stamp ages (_stamp_era), and a kept copy never holds a stamp too old to be sent.
+stamp ages (intake.stamp_era), and a kept copy never holds a stamp too old to be sent.
 """
 
 import time
@@ -116,7 +116,7 @@ def thread():
             (page, comments_open, settings.comments_per_page, settings.thread_depth),
             base,
         )
-        version = (shape, post.title, post.url, _stamp_era(now))
+        version = (shape, post.title, post.url, intake.stamp_era(now))
         if caching.public(response, version).status_code == 304:
             return response
     drawn = _drawn_page(post, own_ids, page, settings, comments_open, shape)
@@ -164,13 +164,6 @@ def _drawn_page(
     return drawn
 
 
-def _stamp_era(now: float) -> int:
-    """Which stretch of time a shared thread's form stamp belongs to: its ETag changes with
-    it, so a copy kept or revalidated never holds a stamp older than a quarter of
-    COMMENT_FORM_MAX_SECONDS and PAGE_MAX_AGE (the embed frame's rule, web/embed.py)."""
-    return int(now) // max(int(current_app.config["COMMENT_FORM_MAX_SECONDS"]) // 4, 1)
-
-
 def _feed_url(post) -> str:
     """The Atom feed of a page's thread (of our own post's page, for one of ours)."""
     if post.url:
@@ -185,7 +178,7 @@ def _no_thread(session, url: str, page: int, form: shapes.Form, now: float) -> R
     registered = sites.site_for(session, url)
     canonical = canonical_url(url, keep_query=bool(registered and registered.keep_query))
     title = " ".join(request.args.get("title", "").split())[:TITLE_MAX_CHARS]
-    version = ("no thread", canonical, title, form["thread_depth"], _stamp_era(now))
+    version = ("no thread", canonical, title, form["thread_depth"], intake.stamp_era(now))
     response = caching.public(Response(mimetype="application/json"), version)
     if response.status_code == 200:
         body: shapes.Thread = {
