@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from moderation.infra import config, db, fragments, jobs, ratelimit
-    from moderation.services import sites
+    from moderation.services import mail, sites
     from moderation.services.linkbacks import mentions
     from moderation.web import (
         cli,
@@ -49,7 +49,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
-    jobs.init_app(app, {mentions.VERIFY: mentions.KIND, sites.FETCH_TITLE: sites.TITLE_KIND})
+    jobs.init_app(
+        app,
+        {
+            mentions.VERIFY: mentions.KIND,
+            sites.FETCH_TITLE: sites.TITLE_KIND,
+            mail.SEND: mail.KIND,
+        },
+    )
     security.init_app(app)
     errors.init_app(app)
     ratelimit.init_app(app)

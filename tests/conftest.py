@@ -25,6 +25,7 @@ from moderation.services import accounts, posts
 from moderation.web import intake
 from moderation.web.api import views as api
 from tests.forms import submit_form
+from tests.mailserver import mail_server  # noqa: F401 (a fixture: a real SMTP server)
 from tests.sources import source_server  # noqa: F401 (a fixture: sources for linkback tests)
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])

@@ -7,8 +7,10 @@ import os
 import secrets
 import tempfile
 from collections.abc import Callable, Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import limits
 
@@ -40,6 +42,15 @@ DEFAULTS: dict[str, Any] = {
     "JOB_LEASE_SECONDS": 300.0,  # a job running longer is taken as abandoned by a dead process
     "JOB_POLL_SECONDS": 5.0,  # how often an idle worker looks for retries that came due
     "JOB_QUEUE_NAME": "moderation",  # the RQ queue, with REDIS_URL
+    # Mail (issue 14). No MAIL_URL: each message is an .eml file in instance/outbox/.
+    "MAIL_URL": None,  # smtp://user:pass@host:587 (STARTTLS), smtps://user:pass@host:465
+    "MAIL_FROM": "moderation@localhost",
+    "MAIL_TIMEOUT": 10.0,  # seconds for each conversation with the SMTP server
+    "MAIL_ACTION_MAX_AGE": 604_800,  # seconds a mail's Approve/Spam/Trash link works: 7 days
+    "MAIL_DAILY_CAP": 10,  # mails to one reader's address a day; 0: no cap
+    "MAIL_DIGEST_HOUR": 8,  # the hour (UTC, 0-23) the moderators' daily digest goes out
+    "WEBHOOK_ALLOW_PRIVATE_HOSTS": False,  # let webhooks POST to loopback/private addresses
+    "WEBHOOK_TIMEOUT": 10.0,  # seconds for each webhook POST
     # Flask's own settings that the service fixes.
     "MAX_CONTENT_LENGTH": 1_048_576,  # a whole form post; a comment is at most 65,525 bytes
     "SESSION_COOKIE_HTTPONLY": True,
@@ -75,6 +86,33 @@ def _rate_limit(value: str) -> str:
     """A Flask-Limiter rate such as "10 per minute", checked now rather than at first use."""
     limits.parse(value)  # raises ValueError
     return value.strip()
+
+
+def _mail_url(value: str) -> str | None:
+    """smtp:// or smtps:// with a host; the password stays in the URL (percent-encoded)."""
+    url = _text(value)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ValueError("expected smtp://user:pass@host:587 or smtps://user:pass@host:465")
+    parts.port  # noqa: B018 (raises ValueError on a port that is no number)
+    return url
+
+
+def _mail_from(value: str) -> str:
+    """An address, with or without a name: "Blog comments <comments@example.com>"."""
+    _, address = parseaddr(value)
+    if "@" not in address:
+        raise ValueError(f"expected an address such as comments@example.com, got {value!r}")
+    return value.strip()
+
+
+def _hour(value: str) -> int:
+    hour = int(value)
+    if not 0 <= hour <= 23:
+        raise ValueError(f"expected an hour from 0 to 23, got {value!r}")
+    return hour
 
 
 def _text(value: str) -> str | None:
@@ -116,6 +154,14 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "JOB_LEASE_SECONDS": _seconds,
     "JOB_POLL_SECONDS": _seconds,
     "JOB_QUEUE_NAME": _text,
+    "MAIL_URL": _mail_url,
+    "MAIL_FROM": _mail_from,
+    "MAIL_TIMEOUT": _seconds,
+    "MAIL_ACTION_MAX_AGE": lambda value: int(_seconds(value)),
+    "MAIL_DAILY_CAP": _count,
+    "MAIL_DIGEST_HOUR": _hour,
+    "WEBHOOK_ALLOW_PRIVATE_HOSTS": _boolean,
+    "WEBHOOK_TIMEOUT": _seconds,
 }
 
 

@@ -15,11 +15,14 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from moderation.rules.limits import (
     EMAIL_MAX_BYTES,
+    JOB_ERROR_MAX_CHARS,
+    MAIL_SUBJECT_MAX_CHARS,
     NAME_MAX_BYTES,
     REASON_MAX_CHARS,
     SLUG_MAX_CHARS,
@@ -30,7 +33,16 @@ from moderation.rules.limits import (
     USERNAME_MAX_CHARS,
     WEBSITE_MAX_BYTES,
 )
-from moderation.rules.statuses import EntryType, MentionKind, MentionState, Status
+from moderation.rules.statuses import (
+    DeliveryState,
+    EntryType,
+    MailKind,
+    MailNotices,
+    MailState,
+    MentionKind,
+    MentionState,
+    Status,
+)
 
 
 def utcnow() -> datetime:
@@ -167,6 +179,9 @@ class Entry(Base):
     # (comments.comment_fingerprint). A moderator's edit leaves it as it was; other
     # entries have none.
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # The reader ticked "Notify me of replies and when my comment is published": mailed
+    # once their address is confirmed (a Subscriber).
+    notify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -183,6 +198,14 @@ class Moderator(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where notices go ("" : none), and which: every entry, a daily digest, or none.
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_BYTES), default="", server_default="")
+    mail_notices: Mapped[MailNotices] = mapped_column(
+        _string_enum(MailNotices, "mail_notices"), default=MailNotices.NONE, server_default="none"
+    )
+    # Raised whenever every login ends (password change, disabled): the mail action links
+    # signed before then die with them.
+    credentials_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     is_authenticated = True
     is_anonymous = False
@@ -304,4 +327,91 @@ class DiscussionSettings(Base):
     close_after_days: Mapped[int] = mapped_column(Integer, default=0)  # 0: never
     thread_depth: Mapped[int] = mapped_column(Integer, default=5)
     comments_per_page: Mapped[int] = mapped_column(Integer, default=50)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Mail(Base):
+    """One message to one recipient, built when it was asked for and sent by a job."""
+
+    __tablename__ = "mails"
+    # The per-address daily cap, and "sent once" per kind and entry.
+    __table_args__ = (Index("ix_mails_recipient_created", "recipient", "created"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(EMAIL_MAX_BYTES))
+    kind: Mapped[MailKind] = mapped_column(_string_enum(MailKind, "mail_kind"))
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="SET NULL"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(MAIL_SUBJECT_MAX_CHARS))
+    message: Mapped[bytes] = mapped_column(LargeBinary)  # RFC 5322, as it goes out
+    state: Mapped[MailState] = mapped_column(_string_enum(MailState, "mail_state"))
+    error: Mapped[str] = mapped_column(String(JOB_ERROR_MAX_CHARS), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UsedMailAction(Base):
+    """A mail action link that was used: each works once (kept until it would expire)."""
+
+    __tablename__ = "used_mail_actions"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Subscriber(Base):
+    """A reader's address that asked to be notified: nothing but the confirmation is sent
+    to it until it is confirmed (double opt-in), and nothing after it unsubscribes."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_BYTES), unique=True)  # lowercased
+    # In its confirmation and unsubscribe links.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    confirmed: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Digest(Base):
+    """A day whose digest was sent: at most one a day, however many workers look."""
+
+    __tablename__ = "digests"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # 2026-12-03, UTC
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Webhook(Base):
+    """A URL an administrator added: it receives a signed JSON POST when an entry arrives
+    or changes status (Standard Webhooks)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_MAX_CHARS))
+    secret: Mapped[str] = mapped_column(String(100))  # whsec_<base64>
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event POSTed to one webhook, with how its last attempt went."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_webhook_created", "webhook_id", "created"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    # The webhook-id header: the same on every retry, so a receiver can drop repeats.
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    entry_id: Mapped[int | None] = mapped_column(Integer)  # kept after the entry goes
+    payload: Mapped[str] = mapped_column(Text)  # the JSON body, as signed
+    state: Mapped[DeliveryState] = mapped_column(_string_enum(DeliveryState, "delivery_state"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status_code: Mapped[int | None] = mapped_column(Integer)  # the receiver's last answer
+    error: Mapped[str] = mapped_column(String(JOB_ERROR_MAX_CHARS), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

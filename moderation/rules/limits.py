@@ -16,6 +16,8 @@ SOURCE_TITLE_MAX_CHARS = 255  # a linkback's page title, and a trackback's field
 REASON_MAX_CHARS = 255  # why an entry has its status, or why a linkback was rejected
 USER_AGENT_MAX_CHARS = 512
 AUDIT_DETAIL_MAX_CHARS = 1_000
+MAIL_SUBJECT_MAX_CHARS = 200
+JOB_ERROR_MAX_CHARS = 500  # why a job, a mail or a webhook delivery failed
 MAX_ID = 2**31 - 1  # ids are Integer columns: PostgreSQL's integer tops out here
 
 

@@ -15,7 +15,7 @@ from moderation.rules import policy, sanitize
 from moderation.rules.errors import NO_POST, Closed, Duplicate, Flooding, NotFound, Refused
 from moderation.rules.limits import USER_AGENT_MAX_CHARS
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import discussion, places, threads
+from moderation.services import discussion, events, places, threads
 from moderation.services.places import Place
 
 
@@ -88,6 +88,7 @@ def submit_comment(
     entry_id = session.scalar(_INSERT_COMMENT[session.get_bind().dialect.name], values)
     if entry_id is None:  # the fingerprint is taken: said before, whatever its status
         raise Duplicate(DUPLICATE)
+    events.arrived(session, entry_id, decision.status)
     if decision.status not in (Status.PENDING, Status.APPROVED):
         return Place(entry_id, slug, None)  # shown nowhere
     if submission.parent_id is not None:  # on the page of the thread it answers

@@ -20,7 +20,7 @@ from moderation.rules import policy, sanitize
 from moderation.rules.errors import NotFound, Refused
 from moderation.rules.limits import COMMENT_MAX_BYTES
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import comments, discussion
+from moderation.services import comments, discussion, events
 from moderation.services.accounts import Actor, record
 from moderation.services.linkbacks import photos
 from moderation.services.queue import BLOCKABLE, block_values
@@ -79,15 +79,18 @@ def _move(session: Session, ids: list[int], action: Action, reason: str) -> int:
         where.append(Entry.status.in_(applies_to))
     if new_status is None:
         # Replies to a deleted entry stay, as replies to nothing (the FK sets NULL).
-        count = session.execute(delete(Entry).where(*where)).rowcount
+        moved = session.scalars(delete(Entry).where(*where).returning(Entry.id)).all()
         photos.remove_unused(session)  # a webmention author's photo goes with its last entry
-        return count
-    return session.execute(
-        update(Entry)
-        .where(*where)
-        .values(status=new_status, reason=reason, rule=MODERATOR_RULE, updated=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    else:
+        moved = session.scalars(
+            update(Entry)
+            .where(*where)
+            .values(status=new_status, reason=reason, rule=MODERATOR_RULE, updated=utcnow())
+            .returning(Entry.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    events.moved(session, moved, new_status)
+    return len(moved)
 
 
 def set_status(session: Session, actor: Actor, ids: Collection[int], status: Status) -> int:
@@ -139,6 +142,7 @@ def empty(session: Session, actor: Actor, status: Status) -> int:
         .execution_options(synchronize_session=False)
     ).all()
     photos.remove_unused(session)
+    events.moved(session, deleted, None)
     record(session, actor, f"empty-{status.value}", deleted, f"{len(deleted)} deleted")
     return len(deleted)
 
@@ -208,6 +212,7 @@ def reply(session: Session, actor: Actor, parent_id: int, text: str) -> Entry:
     )
     session.add(entry)
     session.flush()
+    events.arrived(session, entry.id, entry.status)
     ids = [parent.id, entry.id] if approved_parent else [entry.id]
     record(session, actor, "reply", ids, "parent approved" if approved_parent else "")
     return entry

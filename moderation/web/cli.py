@@ -4,20 +4,23 @@ import json
 import sys
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, with_appcontext
 
 from moderation.infra import db, jobs
+from moderation.infra.models import utcnow
 from moderation.rules import errors
 from moderation.rules.limits import MAX_ID
-from moderation.rules.statuses import EntryType, Status
-from moderation.services import accounts, demo, moderating, posts, queue, sites
+from moderation.rules.statuses import EntryType, MailKind, MailState, Status
+from moderation.services import accounts, demo, mail, moderating, posts, queue, sites
 
 db_cli = AppGroup("db", help="Manage the database schema.")
 posts_cli = AppGroup("posts", help="Manage posts.")
 comments_cli = AppGroup("comments", help="Read and moderate the queue.")
 moderators_cli = AppGroup("moderators", help="Manage dashboard accounts.")
 sites_cli = AppGroup("sites", help="Manage the sites whose pages take comments.")
+mail_cli = AppGroup("mail", help="Send mail.")
 
 CLI = accounts.Actor(None, "cli", "")  # who the audit log names for the command line
 STATUS = click.Choice([status.value for status in Status])
@@ -237,6 +240,37 @@ def worker(burst: bool) -> None:
         _fail(str(unavailable))
 
 
+@mail_cli.command("test")
+@click.argument("address")
+def mail_test(address: str) -> None:
+    """Send a test message to ADDRESS now, and say how it went."""
+    try:
+        recipient = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as invalid:
+        _fail(f"{address!r} is not an email address: {invalid}")
+    session = db.get_session()
+    sent = mail.queue_mail(
+        session,
+        recipient,
+        MailKind.TEST,
+        "test",
+        "Test message from the comment moderation service",
+        {"sent_at": f"{utcnow():%Y-%m-%d %H:%M}"},
+    )
+    session.commit()
+    # At once, in this process: the job's first attempt, and its answer here.
+    jobs.run_due_jobs(current_app._get_current_object())
+    session.refresh(sent)
+    if sent.state == MailState.SENT and not mail.configured():
+        click.echo(f"MAIL_URL is not set: the message was written to {mail.outbox()}/.")
+    elif sent.state == MailState.SENT:
+        click.echo(f"Sent to {recipient}.")
+    elif sent.state == MailState.FAILED:
+        _fail(f"Not sent: {sent.error}.")
+    else:
+        _fail("Not sent yet: the SMTP server could not take it. The job queue tries again.")
+
+
 def permalink(slug: str) -> str:
     """The post's address: absolute with SITE_URL, else a path on whatever host serves it."""
     # The command line has no request for url_for: build on a stand-in one, at the root
@@ -248,5 +282,6 @@ def permalink(slug: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, posts_cli, comments_cli, moderators_cli, sites_cli, load_demo, worker):
+    commands = (db_cli, posts_cli, comments_cli, moderators_cli, sites_cli, mail_cli)
+    for command in (*commands, load_demo, worker):
         app.cli.add_command(command)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from moderation.infra.jobs.pool import Pool
 from moderation.infra.models import Job, JobState, utcnow
+from moderation.rules.limits import JOB_ERROR_MAX_CHARS
 
 if TYPE_CHECKING:
     import redis
@@ -28,7 +29,6 @@ logger = logging.getLogger(__name__)
 EXTENSION = "moderation.jobs"
 PENDING = "moderation.jobs.pending"  # session.info: (app, job id) to dispatch after commit
 LISTENING = "moderation.jobs.listening"  # session.info: its commit events are hooked
-ERROR_MAX_CHARS = 500  # Job.error
 CANDIDATES = 20  # due jobs a pool thread tries per round before it waits
 
 
@@ -49,6 +49,8 @@ class Kind:
     run: Callable[[Session, int], None]
     # After the last attempt, or an unexpected error: records the reason on the subject.
     failed: Callable[[Session, int, str], None]
+    # Attempts before it fails; None: JOB_MAX_ATTEMPTS. A mail waits out a long outage.
+    max_attempts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,9 @@ def sessions(app: Flask):
 # Submitting: the row now, the dispatch after the caller's commit.
 
 
-def submit(session: Session, kind: str, subject_id: int) -> Job:
-    """Add a queued job; it is dispatched once the caller commits, and never if it does not."""
+def submit(session: Session, kind: str, subject_id: int, run_after: datetime | None = None) -> Job:
+    """Add a queued job, due now or at run_after; it is dispatched once the caller
+    commits, and never if it does not."""
     app = current_app._get_current_object()
     if kind not in state_of(app).kinds:
         raise LookupError(f"no job kind {kind!r} is registered")
@@ -135,7 +138,7 @@ def submit(session: Session, kind: str, subject_id: int) -> Job:
         subject_id=subject_id,
         state=JobState.QUEUED,
         attempts=0,
-        run_after=utcnow(),
+        run_after=run_after or utcnow(),
         error="",
     )
     session.add(job)
@@ -144,14 +147,14 @@ def submit(session: Session, kind: str, subject_id: int) -> Job:
         event.listen(session, "after_commit", _dispatch_committed)
         event.listen(session, "after_transaction_end", _forget_uncommitted)
         session.info[LISTENING] = True
-    session.info.setdefault(PENDING, []).append((app, job.id))
+    session.info.setdefault(PENDING, []).append((app, job.id, run_after))
     return job
 
 
 def _dispatch_committed(session: Session) -> None:
-    for app, job_id in session.info.pop(PENDING, ()):
+    for app, job_id, run_after in session.info.pop(PENDING, ()):
         try:
-            _dispatch(app, job_id)
+            _dispatch(app, job_id, run_after)
         except Exception:  # the job is safe in the database; the request must not fail
             logger.exception("Job %d could not be dispatched; it waits in the database", job_id)
 
@@ -162,10 +165,11 @@ def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> No
         session.info.pop(PENDING, None)
 
 
-def _dispatch(app: Flask, job_id: int) -> None:
+def _dispatch(app: Flask, job_id: int, run_after: datetime | None) -> None:
     state = state_of(app)
     if state.settings.redis_url is not None:
-        state.enqueue(state, job_id, 0, None)
+        # Due later: RQ's scheduler moves it onto the queue then.
+        state.enqueue(state, job_id, 0, run_after)
     elif state.pool is not None:
         state.pool.wake()
 
@@ -222,14 +226,16 @@ class _Run:
         self.kind = state.kinds.get(kind_name)
         self.subject_id = subject_id
         self.attempt = attempt
+        kind_attempts = self.kind.max_attempts if self.kind is not None else None
+        self.max_attempts = max(1, kind_attempts or self.settings.max_attempts)
 
     def execute(self) -> None:
         with sessions(self.state.app)() as session:
             if self.kind is None:
                 self._fail(session, f"no job kind {self.kind_name!r} is registered")
                 return
-            if self.attempt > self.settings.max_attempts:  # earlier attempts died mid-run
-                self._fail(session, f"stopped after {self.settings.max_attempts} attempts")
+            if self.attempt > self.max_attempts:  # earlier attempts died mid-run
+                self._fail(session, f"stopped after {self.max_attempts} attempts")
                 return
             try:
                 self.kind.run(session, self.subject_id)
@@ -270,8 +276,8 @@ class _Run:
         return False
 
     def _retry_or_fail(self, session: Session, reason: str) -> None:
-        reason = reason[:ERROR_MAX_CHARS]
-        if self.attempt >= self.settings.max_attempts:
+        reason = reason[:JOB_ERROR_MAX_CHARS]
+        if self.attempt >= self.max_attempts:
             self._fail(session, reason)
             return
         delay = self.settings.retry_seconds * 2 ** (self.attempt - 1)
@@ -281,14 +287,14 @@ class _Run:
         session.commit()
         logger.info(
             "Job %d (%s) attempt %d of %d: %s; next in %gs",
-            *(self.job_id, self.kind_name, self.attempt, self.settings.max_attempts, reason, delay),
+            *(self.job_id, self.kind_name, self.attempt, self.max_attempts, reason, delay),
         )
         if self.settings.redis_url is not None:
             self.state.enqueue(self.state, self.job_id, self.attempt, run_after)
         # The local pool finds it when it is due: its threads look every JOB_POLL_SECONDS.
 
     def _fail(self, session: Session, reason: str) -> None:
-        reason = reason[:ERROR_MAX_CHARS]
+        reason = reason[:JOB_ERROR_MAX_CHARS]
         if not self._move(session, state=JobState.FAILED, error=reason):
             return
         logger.warning("Job %d (%s) failed: %s", self.job_id, self.kind_name, reason)

@@ -14,6 +14,7 @@ from moderation.infra.models import Entry, Mention, Post, utcnow
 from moderation.rules import policy, sanitize
 from moderation.rules.limits import USER_AGENT_MAX_CHARS, WEBSITE_MAX_BYTES
 from moderation.rules.statuses import EntryType, MentionState, Status
+from moderation.services import events
 
 HELD_FOR_MODERATOR = "held for a moderator"
 VERIFY = "verify-mention"  # the job kind that verifies a mention's source (mentions.KIND)
@@ -131,6 +132,7 @@ def record_linkback(
         apply_decision(entry, decision)
     session.add(entry)
     session.flush()
+    events.arrived(session, entry.id, entry.status)
     return entry
 
 

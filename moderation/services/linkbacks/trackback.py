@@ -13,7 +13,7 @@ from moderation.rules.source_page import parse
 from moderation.rules.statuses import EntryType, Status
 from moderation.rules.trackback import Ping
 from moderation.rules.urls import is_web_url, resource_key, without_fragment
-from moderation.services import discussion
+from moderation.services import discussion, events
 from moderation.services.linkbacks import recording
 
 REGISTERED = "We already have a ping from that URL for this post."
@@ -108,10 +108,13 @@ def verify(session: Session, mention: Mention, page: fetch.Page) -> str | None:
                     mention.user_agent,
                 )
                 recording.apply_decision(entry, decision)
+                if entry.status != Status.PENDING:
+                    events.moved(session, [entry.id], entry.status)
             return None
         if pending:
             entry.status, entry.rule = Status.SPAM, policy.Rule.NO_LINK.value
             entry.reason = "spam: the source does not link to the post"
+            events.moved(session, [entry.id], entry.status)
         return "the source does not link to the post"
     if pending:
         entry.reason = _unverified(reason)

@@ -18,7 +18,7 @@ from moderation.rules.limits import (
 from moderation.rules.source_page import Document, Link, one_line, parse
 from moderation.rules.statuses import EntryType, MentionKind, Status
 from moderation.rules.urls import OwnSite, hostname, is_web_url, resource_key, without_fragment
-from moderation.services import discussion, sites
+from moderation.services import discussion, events, sites
 from moderation.services.linkbacks import photos, recording
 from moderation.services.linkbacks.targets import find_page_post, find_post
 
@@ -92,16 +92,16 @@ def verify(
             )
         )
     if page.status == 410:
-        _withdraw(existing, "the source is gone (HTTP 410)")
+        _withdraw(session, existing, "the source is gone (HTTP 410)")
         return "the source is gone (HTTP 410)"
     if not 200 <= page.status < 300:
         return f"the source answered HTTP {page.status}"
     if page.media_type not in fetch.HTML_TYPES | {"text/plain"}:
-        _withdraw(existing, "the source no longer links to the target")
+        _withdraw(session, existing, "the source no longer links to the target")
         return "the source is not HTML or plain text"
     found = _find_link(page, mention.target)
     if found is None:
-        _withdraw(existing, "the source no longer links to the target")
+        _withdraw(session, existing, "the source no longer links to the target")
         return "the source does not link to the target"
     gone = _attach_thread(session, mention, create=True)
     if gone:
@@ -270,13 +270,15 @@ def _update(session: Session, entry: Entry, values: dict, decision: policy.Decis
     if decision.status != Status.SPAM:
         why = "links to the post again" if relinked else "changed its " + ", ".join(changed)
         entry.status, entry.reason = Status.PENDING, f"held again: the source {why}"
+    events.moved(session, [entry.id], entry.status)
     if old_photo is not None and old_photo != entry.author_photo:
         session.flush()
         photos.remove_unused(session)
 
 
-def _withdraw(entry: Entry | None, reason: str) -> None:
+def _withdraw(session: Session, entry: Entry | None, reason: str) -> None:
     """Webmention §3.2.4: a source that is gone (410) or no longer links takes its mention
     off the page."""
     if entry is not None and entry.status in (Status.PENDING, Status.APPROVED):
         entry.status, entry.rule, entry.reason = Status.TRASH, policy.Rule.NO_LINK.value, reason
+        events.moved(session, [entry.id], entry.status)

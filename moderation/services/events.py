@@ -1,0 +1,22 @@
+"""What happens when an entry arrives or changes status (issue 14): webhooks hear of it,
+moderators are told of one that waits, and its author (and the author it answers) of one
+that is approved.
+
+Every path that creates or moves an entry calls here, inside its own transaction: the
+mails and deliveries are rows and jobs that commit with the change, or not at all.
+"""
+
+from collections.abc import Collection
+
+from sqlalchemy.orm import Session
+
+from moderation.rules.statuses import Status
+
+
+def arrived(session: Session, entry_id: int, status: Status) -> None:
+    """A new entry has its first judged status: a reader's comment as it is stored, a
+    linkback once its source is verified (a trackback recorded unverified, once it is)."""
+
+
+def moved(session: Session, ids: Collection[int], status: Status | None) -> None:
+    """Entries moved to `status` (None: deleted for good); `ids` are those that moved."""
