@@ -42,16 +42,21 @@ run: $(APP_INSTALLED)
 	@echo "The dashboard: http://$(HOST):$(PORT)/moderation/"
 	@echo "A blog on another origin, with the comments embedded: http://$(HOST):$(BLOG_PORT)/"
 	@echo "Create the first administrator in another shell, in this folder:"
-	@echo "    make moderator NAME=admin"
+	@echo "    make moderator NAME=admin EMAIL=you@example.com"
+	@[ -n "$$MAIL_URL" ] || { echo "Mail is not configured (MAIL_URL): each message it would send, such as the"; \
+		echo "notice of a new comment to that address, is written to instance/outbox/ as an .eml file."; }
 	@echo
 	TRUSTED_HOSTS='$(TRUSTED_HOSTS)' $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-## Create an administrator of the dashboard: make moderator NAME=alice. The password is
-## asked for twice at the prompt, or read from one line of standard input when piped.
+## Create an administrator of the dashboard: make moderator NAME=alice [EMAIL=alice@example.com].
+## The password is asked for twice at the prompt, or read from one line of standard input
+## when piped. With EMAIL, a notice of each new entry goes there (without MAIL_URL: into
+## instance/outbox/).
 moderator: $(APP_INSTALLED)
 	@if [ -z '$(NAME)' ]; then echo "Name the account: make moderator NAME=yourname" >&2; exit 2; fi
 	@$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/flask --app wsgi moderators create --admin $$([ -t 0 ] || echo --password-stdin) '$(NAME)'
+	$(BIN)/flask --app wsgi moderators create --admin $$([ -t 0 ] || echo --password-stdin) \
+		$(if $(EMAIL),--email '$(EMAIL)') '$(NAME)'
 
 ## Create the virtualenv and run the whole test suite.
 test: $(INSTALLED) chromium

@@ -44,8 +44,9 @@ class _Handler:
 class MailServer:
     """The server, on a port of its own that stays the same across stop() and start()."""
 
-    def __init__(self) -> None:
-        self.handler = _Handler()
+    def __init__(self, handler: "_Handler | None" = None, **controller_options) -> None:
+        self.handler = handler or _Handler()
+        self.options = controller_options  # aiosmtpd's: TLS, authentication…
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -65,7 +66,9 @@ class MailServer:
         return [each for each in self.received if address in each.recipients]
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, **self.options
+        )
         self.controller.start()
 
     def stop(self) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from moderation.infra import jobs
 from moderation.infra import mail as transport
-from moderation.infra.models import Mail, utcnow
+from moderation.infra.models import Job, Mail, utcnow
 from moderation.rules.limits import MAIL_SUBJECT_MAX_CHARS
 from moderation.rules.statuses import MailKind, MailState
 
@@ -63,6 +63,11 @@ def queue_mail(
     session.flush()
     jobs.submit(session, SEND, mail.id)
     return mail
+
+
+def job_of(session: Session, mail: Mail) -> int:
+    """The id of the job that sends this mail."""
+    return session.scalar(select(Job.id).where(Job.kind == SEND, Job.subject_id == mail.id))
 
 
 def sent_today(session: Session, recipient: str) -> int:

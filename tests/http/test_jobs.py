@@ -119,6 +119,15 @@ def submit(app, kind: str, *subject_ids: int) -> list[int]:
         return [job.id for job in submitted]
 
 
+def submit_later(app, kind: str, subject_id: int, run_after) -> list[int]:
+    """Submit a job due at run_after, and commit; return its id in a list."""
+    with app.app_context():
+        session = db.get_session()
+        later = jobs.submit(session, kind, subject_id, run_after=run_after)
+        session.commit()
+        return [later.id]
+
+
 def job(app, job_id: int) -> Job:
     with app.app_context():
         return db.get_session().get(Job, job_id)
@@ -200,6 +209,29 @@ def test_a_retried_job_waits_queued_with_its_last_reason_until_its_backoff_passe
     assert retried.lease_until is None
     assert jobs.run_due_jobs(app) == 0
     assert jobs.run_job(app, job_id) is False
+
+
+def test_a_job_submitted_for_later_waits_until_it_is_due(build, recorder):
+    app = build()
+    [job_id] = submit_later(app, "record", 7, utcnow() + timedelta(hours=1))
+    assert jobs.run_due_jobs(app) == 0
+    with app.app_context():
+        session = db.get_session()
+        session.get(Job, job_id).run_after = utcnow()
+        session.commit()
+    assert jobs.run_due_jobs(app) == 1
+    assert recorder.runs == [7]
+
+
+def test_a_kind_with_its_own_attempts_is_retried_that_many_times(build, recorder):
+    app = build(JOB_MAX_ATTEMPTS=2, JOB_RETRY_SECONDS=0.001)
+    jobs.init_app(app, {"flaky": jobs.Kind(recorder.flaky, recorder.failed, max_attempts=4)})
+    [job_id] = submit(app, "flaky", 9)
+    while job(app, job_id).state == JobState.QUEUED:
+        wait_for(lambda: job(app, job_id).run_after <= utcnow())
+        jobs.run_due_jobs(app)
+    assert (job(app, job_id).state, job(app, job_id).attempts) == (JobState.FAILED, 4)
+    assert recorder.runs == [9, 9, 9, 9]
 
 
 def test_each_retry_waits_twice_as_long_as_the_one_before(build, recorder):
@@ -354,6 +386,19 @@ def test_with_redis_a_retry_is_scheduled_on_rq_and_run_when_due(build, recorder,
     assert "queued again" not in caplog.text  # the retry was on RQ all along
     assert (job(app, job_id).state, job(app, job_id).attempts) == (JobState.DONE, 2)
     assert recorder.runs == [6, 6]
+
+
+@pytest.mark.redis
+def test_with_redis_a_job_for_later_waits_on_rqs_schedule(build, recorder, rq_queue):
+    app = build(REDIS_URL=REDIS_URL, JOB_QUEUE_NAME=rq_queue)
+    due = utcnow() + timedelta(hours=3)
+    [job_id] = submit_later(app, "record", 8, due)
+    scheduled = Queue(rq_queue, connection=redis.Redis.from_url(REDIS_URL)).scheduled_job_registry
+    [rq_id] = scheduled.get_job_ids()
+    assert abs(scheduled.get_scheduled_time(rq_id) - due) < timedelta(seconds=1)
+    work_burst(app)
+    assert job(app, job_id).state == JobState.QUEUED
+    assert recorder.runs == []
 
 
 def test_the_worker_command_says_so_when_redis_is_unreachable(build, closed_port_url):

@@ -28,6 +28,9 @@ SPEC_KEYS = [
     "RATELIMIT_ENABLED",
     "COMMENT_FLOOD_SECONDS",
     "LOGIN_RATE_LIMIT",
+    "MAIL_URL",
+    "MAIL_FROM",
+    "MAIL_ACTION_MAX_AGE",
 ]
 
 
@@ -65,6 +68,14 @@ def clean_environment(monkeypatch):
         ("SITE_URL", "https://blog.example.com", "https://blog.example.com"),
         ("REDIS_URL", "redis://localhost:6379/0", "redis://localhost:6379/0"),
         ("LOGIN_RATE_LIMIT", "5 per minute", "5 per minute"),
+        ("MAIL_URL", "smtp://user:p%40ss@mail.example:587", "smtp://user:p%40ss@mail.example:587"),
+        ("MAIL_URL", "smtps://mail.example", "smtps://mail.example"),
+        ("MAIL_URL", " ", None),
+        ("MAIL_FROM", "Blog <comments@blog.example>", "Blog <comments@blog.example>"),
+        ("MAIL_ACTION_MAX_AGE", "86400", 86400),
+        ("MAIL_DAILY_CAP", "0", 0),
+        ("MAIL_DIGEST_HOUR", "23", 23),
+        ("WEBHOOK_ALLOW_PRIVATE_HOSTS", "true", True),
     ],
 )
 def test_environment_value_is_parsed_with_its_type(key, raw, value):
@@ -118,6 +129,9 @@ def test_every_spec_key_is_read_from_the_environment():
         "RATELIMIT_ENABLED": "no",
         "COMMENT_FLOOD_SECONDS": "5",
         "LOGIN_RATE_LIMIT": "3 per hour",
+        "MAIL_URL": "smtp://mail.example",
+        "MAIL_FROM": "comments@blog.example",
+        "MAIL_ACTION_MAX_AGE": "3600",
     }
     assert sorted(from_environment(environ)) == sorted(SPEC_KEYS)
 
@@ -158,6 +172,14 @@ def test_absent_keys_are_left_out():
         ("LINKBACK_FETCH_TIMEOUT", "0"),
         ("LINKBACK_FETCH_TIMEOUT", "nan"),
         ("LINKBACK_FETCH_TIMEOUT", "inf"),
+        ("MAIL_URL", "mail.example:587"),
+        ("MAIL_URL", "https://mail.example"),
+        ("MAIL_URL", "smtp://mail.example:port"),
+        ("MAIL_URL", "smtp:///no-host"),
+        ("MAIL_FROM", "comments"),
+        ("MAIL_ACTION_MAX_AGE", "0"),
+        ("MAIL_DAILY_CAP", "-1"),
+        ("MAIL_DIGEST_HOUR", "24"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_key(key, raw):
@@ -187,6 +209,8 @@ def test_config_error_is_a_value_error():
         ("RATELIMIT_ENABLED", True),
         ("COMMENT_FLOOD_SECONDS", 15),
         ("LOGIN_RATE_LIMIT", "10 per minute"),
+        ("MAIL_URL", None),
+        ("MAIL_ACTION_MAX_AGE", 7 * 24 * 3600),
     ],
 )
 def test_spec_default_applies_when_nothing_is_set(tmp_path, key, default):

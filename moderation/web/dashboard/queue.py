@@ -8,7 +8,7 @@ from flask_login import login_required
 from moderation.infra import db
 from moderation.rules import errors
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import moderating, queue
+from moderation.services import mail, moderating, queue
 from moderation.web.dashboard.common import ID, actor, back, bp, checked, done, page_number, refuse
 from moderation.web.dashboard.forms import ActionForm, EditForm, ReplyForm
 from moderation.web.forms import entry_id
@@ -72,6 +72,7 @@ def queue_view():
         page_url=lambda number: queue_url + "?" + urlencode({**params, "page": number}),
         rule_url=lambda rule: queue_url + "?" + urlencode(_queue_params(wanted, rule=rule)),
         form=ActionForm(),
+        mail_configured=mail.configured(),
     )
 
 
