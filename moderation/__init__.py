@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from moderation.infra import config, db, fragments, jobs, ratelimit
-    from moderation.services import mail, sites
+    from moderation.services import mail, notices, sites, webhooks
     from moderation.services.linkbacks import mentions
     from moderation.web import (
         cli,
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
         public,
         scripts,
         security,
+        subscriptions,
     )
     from moderation.web.api import views as api
 
@@ -55,6 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
             mentions.VERIFY: mentions.KIND,
             sites.FETCH_TITLE: sites.TITLE_KIND,
             mail.SEND: mail.KIND,
+            notices.DIGEST: notices.DIGEST_KIND,
+            webhooks.DELIVER: webhooks.KIND,
         },
     )
     security.init_app(app)
@@ -68,11 +71,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     app.register_blueprint(scripts.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(subscriptions.bp)
     # Exempt from CSRF tokens: the linkback receivers, protocols rather than forms (SPEC
     # §3, Security headers); the embed frame and the JSON API, which have no session of
     # ours, so a signed form stamp and an Origin check guard their POSTs (issue 13).
     for exempt in (linkback.bp, embed.bp, api.bp):
         security.csrf.exempt(exempt)
+    # And the one view of a reader's unsubscribe link: a mail client's one-click POST
+    # (RFC 8058) carries no token; the secret key in its URL is the credential (issue 14).
+    security.csrf.exempt(subscriptions.unsubscribe)
     dashboard.init_app(app)
     cli.init_app(app)
     return app

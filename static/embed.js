@@ -372,6 +372,7 @@
     }
 
     const remember = h("input", { type: "checkbox", id: "mc-remember" });
+    const notify = h("input", { type: "checkbox", id: "mc-notify" });
     const honeypot = h("input", {
       id: "mc-homepage",
       name: "homepage",
@@ -421,6 +422,16 @@
         h("label", {
           for: "mc-remember",
           text: "Save my name, email, and website in this browser for the next time I comment.",
+        }),
+      ),
+      h(
+        "p",
+        { class: "mc-remember" },
+        notify,
+        " ",
+        h("label", {
+          for: "mc-notify",
+          text: "Notify me of replies and when my comment is published",
         }),
       ),
       preview,
@@ -530,6 +541,7 @@
       const body = { url, title, stamp: data.form.stamp, homepage: honeypot.value };
       for (const name of ["comment", "name", "email", "website"]) body[name] = value(name);
       if (parent) body.parent = parent;
+      if (notify.checked) body.notify = true;
       const own = ownToken();
       if (own) body.own = own;
       try {
@@ -548,6 +560,7 @@
           store.drop("me");
         }
         fields.comment.control.value = "";
+        notify.checked = false; // asked for each comment
         preview.hidden = true;
         await load(sent.page || data.page);
         // Focus on the comment where it now stands says it all; one that shows to no one

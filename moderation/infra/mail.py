@@ -16,7 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -46,9 +46,29 @@ class Draft:
     headers: tuple[tuple[str, str], ...] = ()  # e.g. List-Unsubscribe
 
 
+class _Policy(EmailPolicy):
+    """SMTP's policy (CRLF, lines folded at 78), but for the headers that hold URLs: folded
+    there, a long one becomes encoded words, which no mail client follows (RFC 2369: a
+    URL in angle brackets), so it stays on one line (RFC 5322 allows 998 characters)."""
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in URL_HEADERS:
+            return f"{name}: {value}{self.linesep}"
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in URL_HEADERS:
+            return self.fold(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+URL_HEADERS = {"list-unsubscribe"}
+POLICY = _Policy(linesep="\r\n")
+
+
 def build(draft: Draft) -> EmailMessage:
     """Multipart text and HTML, with Message-ID, Date and Auto-Submitted."""
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=POLICY)
     message["From"] = draft.sender
     message["To"] = draft.recipient
     message["Subject"] = draft.subject

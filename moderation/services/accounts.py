@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from moderation.infra.models import AuditEvent, Login, Moderator, utcnow
 from moderation.rules.errors import NotFound, Refused
-from moderation.rules.limits import AUDIT_DETAIL_MAX_CHARS, USERNAME_MAX_CHARS
+from moderation.rules.limits import AUDIT_DETAIL_MAX_CHARS, EMAIL_MAX_BYTES, USERNAME_MAX_CHARS
+from moderation.rules.statuses import MailNotices
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]+")  # whole string: fullmatch, so no trailing newline
 PASSWORD_MIN_CHARS = 10
@@ -44,10 +46,30 @@ def _check_password(password: str) -> None:
         raise Refused(f"A password has at most {PASSWORD_MAX_CHARS} characters.", "password")
 
 
+def check_email(email: str) -> None:
+    """Refuse a moderator's address that is not one, or is over EMAIL_MAX_BYTES; "" is
+    none, and fine."""
+    if not email:
+        return
+    if len(email.encode()) > EMAIL_MAX_BYTES:
+        raise Refused(f"An email address has at most {EMAIL_MAX_BYTES} bytes.", "email")
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise Refused(f"{email!r} is not an email address.", "email") from None
+
+
 def create_moderator(
-    session: Session, username: str, password: str, is_admin: bool = False
+    session: Session,
+    username: str,
+    password: str,
+    is_admin: bool = False,
+    email: str = "",
+    notices: MailNotices | None = None,
 ) -> Moderator:
-    """Create an account; usernames are unique, whatever their case."""
+    """Create an account; usernames are unique, whatever their case. Its mail notices are
+    `notices`, by default a mail for every waiting entry for administrators and none for
+    others (issue 14); they go to `email` ("": nowhere yet)."""
     if not USERNAME.fullmatch(username) or len(username) > USERNAME_MAX_CHARS:
         raise Refused(
             f"A username is at most {USERNAME_MAX_CHARS} letters, digits, dots, dashes "
@@ -55,12 +77,17 @@ def create_moderator(
             "username",
         )
     _check_password(password)
+    check_email(email)
     if find_moderator(session, username) is not None:
         raise Refused(f"The username {username!r} is taken.", "username")
+    if notices is None:
+        notices = MailNotices.EVERY if is_admin else MailNotices.NONE
     moderator = Moderator(
         username=username,
         password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
         is_admin=is_admin,
+        email=email,
+        mail_notices=notices,
     )
     session.add(moderator)
     session.flush()
@@ -141,6 +168,8 @@ def close_login(session: Session, moderator: Moderator) -> None:
 
 def _end_logins(session: Session, moderator: Moderator) -> None:
     session.execute(delete(Login).where(Login.moderator_id == moderator.id))
+    # The mail action links signed before now die with the logins (mail_actions.check).
+    moderator.credentials_version = Moderator.credentials_version + 1
 
 
 def load_moderator(session: Session, session_id: str) -> Moderator | None:

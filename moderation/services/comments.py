@@ -21,11 +21,13 @@ from moderation.services.places import Place
 
 @dataclass(frozen=True)
 class Submission:
-    """A reader's comment, validated by the form: the facts the policy weighs, and the
-    comment it answers (None: it starts a thread)."""
+    """A reader's comment, validated by the form: the facts the policy weighs, the
+    comment it answers (None: it starts a thread), and whether its author ticked "Notify
+    me" (services/subscriptions.py; not part of what makes it a duplicate)."""
 
     facts: policy.Facts
     parent_id: int | None = None
+    notify: bool = False
 
 
 DUPLICATE = "Duplicate comment detected; it looks as though you've already said that!"
@@ -82,6 +84,7 @@ def submit_comment(
         **decision.columns(),
         **_entry_columns(facts),
         "fingerprint": fingerprint,
+        "notify": submission.notify,
         "created": now,
         "updated": now,
     }

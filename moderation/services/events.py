@@ -11,12 +11,18 @@ from collections.abc import Collection
 from sqlalchemy.orm import Session
 
 from moderation.rules.statuses import Status
+from moderation.services import notices, subscriptions, webhooks
 
 
 def arrived(session: Session, entry_id: int, status: Status) -> None:
     """A new entry has its first judged status: a reader's comment as it is stored, a
     linkback once its source is verified (a trackback recorded unverified, once it is)."""
+    webhooks.announce(session, webhooks.CREATED, [entry_id])
+    subscriptions.arrived(session, entry_id, status)
+    notices.arrived(session, entry_id, status)
 
 
 def moved(session: Session, ids: Collection[int], status: Status | None) -> None:
     """Entries moved to `status` (None: deleted for good); `ids` are those that moved."""
+    webhooks.announce(session, webhooks.DELETED if status is None else webhooks.STATUS_CHANGED, ids)
+    subscriptions.moved(session, ids, status)

@@ -59,14 +59,17 @@ SETTING: dict[Status, Action] = {
 }
 
 
-def moderate(session: Session, actor: Actor, ids: Collection[int], action: Action) -> int:
+def moderate(
+    session: Session, actor: Actor, ids: Collection[int], action: Action, via: str = ""
+) -> int:
     """Apply an action to the chosen entries in one statement and log it; return how many
-    it moved."""
+    it moved. `via` says how, when not the dashboard or the command line ("from email")."""
     chosen = sorted(set(ids))
     if not chosen:
         return 0
     count = _move(session, chosen, action, f"{action.value} by {actor.username}")
-    record(session, actor, action.value, chosen, f"{count} of {len(chosen)} changed")
+    detail = f"{count} of {len(chosen)} changed" + (f", {via}" if via else "")
+    record(session, actor, action.value, chosen, detail)
     return count
 
 

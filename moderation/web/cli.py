@@ -12,8 +12,8 @@ from moderation.infra import db, jobs
 from moderation.infra.models import utcnow
 from moderation.rules import errors
 from moderation.rules.limits import MAX_ID
-from moderation.rules.statuses import EntryType, MailKind, MailState, Status
-from moderation.services import accounts, demo, mail, moderating, posts, queue, sites
+from moderation.rules.statuses import EntryType, MailKind, MailNotices, MailState, Status
+from moderation.services import accounts, demo, mail, moderating, notices, posts, queue, sites
 
 db_cli = AppGroup("db", help="Manage the database schema.")
 posts_cli = AppGroup("posts", help="Manage posts.")
@@ -25,6 +25,7 @@ mail_cli = AppGroup("mail", help="Send mail.")
 CLI = accounts.Actor(None, "cli", "")  # who the audit log names for the command line
 STATUS = click.Choice([status.value for status in Status])
 TYPE = click.Choice([entry_type.value for entry_type in EntryType])
+NOTICES = click.Choice([choice.value for choice in MailNotices])
 
 
 def _fail(message: str) -> None:
@@ -176,14 +177,29 @@ def _new_password(password_stdin: bool) -> str:
 @moderators_cli.command("create")
 @click.argument("username")
 @click.option("--admin", is_flag=True, help="An administrator.")
+@click.option("--email", default="", help="The address moderators' mail goes to.")
+@click.option(
+    "--notices",
+    "mail_notices",
+    type=NOTICES,
+    help="A mail for every waiting entry, a daily digest, or none "
+    "(default: every for an administrator, none for others).",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_moderator(username: str, admin: bool, password_stdin: bool) -> None:
+def create_moderator(
+    username: str, admin: bool, email: str, mail_notices: str | None, password_stdin: bool
+) -> None:
     """Create a moderator account."""
     session = db.get_session()
+    chosen = MailNotices(mail_notices) if mail_notices else None
     try:
-        accounts.create_moderator(session, username, _new_password(password_stdin), admin)
+        moderator = accounts.create_moderator(
+            session, username, _new_password(password_stdin), admin, email.strip(), chosen
+        )
     except errors.Refused as refused:
         _fail(refused.message)
+    if moderator.mail_notices == MailNotices.DIGEST:
+        notices.seed_digests(session)
     session.commit()
     click.echo(f"Moderator {username} created{' (administrator)' if admin else ''}.")
 
@@ -257,9 +273,10 @@ def mail_test(address: str) -> None:
         "Test message from the comment moderation service",
         {"sent_at": f"{utcnow():%Y-%m-%d %H:%M}"},
     )
+    job_id = mail.job_of(session, sent)
     session.commit()
     # At once, in this process: the job's first attempt, and its answer here.
-    jobs.run_due_jobs(current_app._get_current_object())
+    jobs.run_job(current_app._get_current_object(), job_id)
     session.refresh(sent)
     if sent.state == MailState.SENT and not mail.configured():
         click.echo(f"MAIL_URL is not set: the message was written to {mail.outbox()}/.")
@@ -269,6 +286,32 @@ def mail_test(address: str) -> None:
         _fail(f"Not sent: {sent.error}.")
     else:
         _fail("Not sent yet: the SMTP server could not take it. The job queue tries again.")
+
+
+@mail_cli.command("digest")
+def mail_digest() -> None:
+    """Send today's digest now to the moderators who chose one, unless it went out (for
+    cron; the job queue sends it at MAIL_DIGEST_HOUR by itself)."""
+    session = db.get_session()
+    day = utcnow().date()
+    written = notices.send_digest(session, day)
+    if written is None:
+        click.echo(f"The digest of {day} was sent already.")
+        return
+    job_ids = [mail.job_of(session, each) for each in written]
+    session.commit()
+    if not written:
+        click.echo(f"Nothing to send for {day}: no entry waits, or no moderator wants a digest.")
+        return
+    # At once, in this process, as `mail test` does: the first attempt of each.
+    for job_id in job_ids:
+        jobs.run_job(current_app._get_current_object(), job_id)
+    for each in written:
+        session.refresh(each)
+    sent = sum(each.state == MailState.SENT for each in written)
+    click.echo(f"The digest of {day}: {sent} of {len(written)} mails sent.")
+    if sent < len(written):
+        _fail("The others were refused, or wait for the job queue to try them again.")
 
 
 def permalink(slug: str) -> str:

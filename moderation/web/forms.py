@@ -165,6 +165,9 @@ class CommentForm(FlaskForm):
     remember = BooleanField(
         "Save my name, email, and website in this browser for the next time I comment."
     )
+    # Unticked unless the reader ticks it: mail only once the address is confirmed
+    # (issue 14, double opt-in: services/subscriptions.py).
+    notify = BooleanField("Notify me of replies and when my comment is published")
     # The anti-spam fields of issue 6 (the policy's honeypot and form-age rules): a field
     # people never see (bots fill it in), and when the form was shown.
     homepage = StringField()
@@ -177,7 +180,7 @@ class CommentForm(FlaskForm):
     def submission(self, request: Request, secret: str, now: float) -> Submission:
         """The comment as the service takes it: what the policy weighs, the sender's
         address and agent and the seconds since the form was shown (None when its stamp
-        is missing or forged) included, and the comment it answers."""
+        is missing or forged) included, the comment it answers, and the "Notify me" box."""
         facts = policy.Facts(
             text=self.comment.data,
             name=self.name.data,
@@ -188,7 +191,7 @@ class CommentForm(FlaskForm):
             honeypot_filled=bool((self.homepage.data or "").strip()),
             seconds_on_form=seconds_since_stamp(self.shown.data or "", secret, now),
         )
-        return Submission(facts, entry_id(self.parent.data))
+        return Submission(facts, entry_id(self.parent.data), bool(self.notify.data))
 
 
 _STAMP_SALT = "comment-form-shown"

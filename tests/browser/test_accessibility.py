@@ -8,13 +8,13 @@ from playwright.sync_api import expect
 
 from moderation.infra import db
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import threads
+from moderation.services import threads, webhooks
 from moderation.services.linkbacks import recording
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import log_in
 from tests.browser.test_comment_form import post_url
 from tests.conftest import create_moderator
-from tests.helpers import add_approved_comment, add_comment, approve, save_settings
+from tests.helpers import TEST_ACTOR, add_approved_comment, add_comment, approve, save_settings
 
 PHONE = {"width": 390, "height": 844}
 LONG_URL = "https://example.org/a/very/long/path/that/keeps/going/without/any/break/at/all.html"
@@ -61,9 +61,15 @@ def queue_entries(app, post) -> dict[str, int]:
 @pytest.fixture
 def admin_page(app, new_context, live_server, queue_entries):
     """A logged-in administrator's page, with JavaScript (axe needs it). A second moderator
-    with a long name shows the Moderators page with its Disable button."""
+    with a long name shows the Moderators page with its Disable button; a webhook with a
+    long URL, the Webhooks page with its secret, Remove button and a delivery."""
     create_moderator(app, admin=True)
     create_moderator(app, "a.second.moderator.whose.long.username.does.not.break")
+    with app.app_context():
+        session = db.get_session()
+        webhooks.add_webhook(session, TEST_ACTOR, LONG_URL)
+        webhooks.announce(session, webhooks.CREATED, [queue_entries["approved"]])
+        session.commit()
 
     def open_page(**options):
         page = new_context(java_script_enabled=True, **options).new_page()
@@ -174,6 +180,8 @@ DASHBOARD_PAGES = [
     ("posts", "/moderation/posts"),
     ("audit log", "/moderation/audit"),
     ("moderators", "/moderation/moderators"),
+    ("webhooks", "/moderation/webhooks"),
+    ("account", "/moderation/account"),
     ("password", "/moderation/password"),
     ("error page", "/moderation/entries/999999/edit"),
 ]
@@ -199,6 +207,22 @@ def test_dashboard_page_has_no_axe_violations(
 
     assert_accessible(page)
     expect(page.get_by_role("heading", level=1)).to_have_count(1)
+
+
+def test_a_refused_webhook_url_comes_back_with_its_error_and_no_axe_violations(
+    admin_page, live_server
+):
+    page = admin_page()
+    page.goto(f"{live_server}/moderation/webhooks")
+    page.get_by_role("textbox", name="URL").fill("ftp://files.example/hook")
+    with page.expect_response(re.compile(r"/moderation/webhooks$")) as posted:
+        page.get_by_role("button", name="Add webhook").click()
+    page.wait_for_load_state()
+
+    assert posted.value.status == 400
+    expect(page.get_by_role("textbox", name="URL")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert")).to_contain_text("http:// or https://")
+    assert_accessible(page)
 
 
 @pytest.mark.parametrize(("name", "path"), DASHBOARD_PAGES, ids=PAGE_IDS)

@@ -16,11 +16,11 @@ from flask.testing import FlaskClient
 
 from moderation.infra import db
 from moderation.rules.statuses import EntryType, Status
-from moderation.services import posts
+from moderation.services import posts, webhooks
 from moderation.services.linkbacks import recording
 from tests.conftest import MODERATOR_PASSWORD, create_moderator, log_in
 from tests.forms import parse_forms, referrer, send
-from tests.helpers import add_comment
+from tests.helpers import TEST_ACTOR, add_comment
 
 START = ("/", "/moderation/")
 NOT_PAGES = ("/static/", "/avatars/", "/photos/", "/moderation/logout")
@@ -32,6 +32,7 @@ TYPED = {
     "password": MODERATOR_PASSWORD,
     "textarea": "Typed by the crawler.",
     "text": "Crawler",
+    "url": "https://crawler.example/hook",
 }
 NEW_PASSWORD = "a new and longer passphrase"
 TYPED_BY_NAME = {"current": MODERATOR_PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
@@ -59,6 +60,10 @@ def _seed(app, post) -> None:
         session.commit()
     create_moderator(app, "admin", admin=True)
     create_moderator(app, "helper")
+    with app.app_context():  # so that the Webhooks page renders its Remove form
+        session = db.get_session()
+        webhooks.add_webhook(session, TEST_ACTOR, "https://hooks.example/")
+        session.commit()
 
 
 def _links(html: str) -> set[str]:
@@ -145,7 +150,13 @@ def test_every_page_answers_and_every_form_works_with_its_own_token(app, post, c
     _seed(app, post)
     pages = _crawl(log_in(app, "admin", client=_client(app, scheme)))
     dashboard = [path for path in pages if path.startswith("/moderation/")]
-    for expected in ("/moderation/settings", "/moderation/audit", "/moderation/moderators"):
+    for expected in (
+        "/moderation/settings",
+        "/moderation/audit",
+        "/moderation/moderators",
+        "/moderation/webhooks",
+        "/moderation/account",
+    ):
         assert expected in dashboard
     assert "/posts/a-post/" in pages
 
@@ -183,6 +194,8 @@ def test_every_page_answers_and_every_form_works_with_its_own_token(app, post, c
         "/moderation/logout",
         "/moderation/settings",
         "/moderation/password",
+        "/moderation/webhooks",
+        "/moderation/account",
         "/posts/a-post/comments",
     ):
         assert action in posted

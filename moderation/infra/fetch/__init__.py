@@ -1,5 +1,6 @@
 """Fetch a linkback's source page safely (SPEC §3 (Linkbacks): public addresses only, one
-total deadline, a byte cap after decompression): the only importer of requests.
+total deadline, a byte cap after decompression), and POST a webhook's body under the same
+rules (issue 14): the only importer of requests.
 
 A source URL is chosen by whoever sends the ping, so every fetch is treated as hostile:
 
@@ -14,6 +15,10 @@ A source URL is chosen by whoever sends the ping, so every fetch is treated as h
   closed at the cap and the rest is never read.
 
 `allow_private` lifts the address and port rules, and nothing else (tests only).
+
+A webhook's POST (`post`) is held to the same address, port and deadline rules, but follows
+no redirect (a receiver that moved is told by its status) and never reads the answer's body:
+its status is all a delivery needs.
 """
 
 import codecs
@@ -116,7 +121,21 @@ class Page:
 
 
 class FetchError(Exception):
-    """The source could not be fetched; str(error) is a short reason fit to show the sender."""
+    """The source could not be fetched (or the webhook reached); str(error) is a short reason
+    fit to show the sender (or an administrator)."""
+
+
+class NotAllowed(FetchError):
+    """The address or port is one we never connect to (see allow_private): nothing was sent."""
+
+
+@dataclass(frozen=True)
+class _Peer:
+    """Whom one fetch or POST goes to: how its reasons name it, and the rules it is held to."""
+
+    name: str  # "the source", "the receiver"
+    timeout: float
+    allow_private: bool
 
 
 def user_agent(caller_ip: str) -> str:
@@ -150,6 +169,7 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
 
 def fetch(url: str, limits: Limits, *, user_agent: str) -> Page:
     """GET a source page within `limits`, following vetted redirects; FetchError otherwise."""
+    peer = _Peer("the source", limits.timeout, limits.allow_private)
     deadline = pinned.Deadline(limits.timeout)
     headers = {
         "User-Agent": user_agent,
@@ -158,7 +178,7 @@ def fetch(url: str, limits: Limits, *, user_agent: str) -> Page:
     }
     try:
         for _hop in range(limits.max_redirects + 1):
-            with _get(url, headers, limits, deadline) as response:
+            with _send("GET", url, headers, None, peer, deadline) as response:
                 location = response.headers.get("Location")
                 if response.status_code not in REDIRECT_STATUSES or not location:
                     return _page(response, limits, deadline)
@@ -167,14 +187,33 @@ def fetch(url: str, limits: Limits, *, user_agent: str) -> Page:
     except FetchError:
         raise
     except _NETWORK_ERRORS as error:  # anything else the network stack raised
-        raise FetchError(_timeout_reason(limits) if deadline.passed else _reason(error)) from error
+        raise FetchError(_failure(error, peer, deadline)) from error
+
+
+def post(
+    url: str, body: bytes, headers: Mapping[str, str], *, timeout: float, allow_private: bool
+) -> int:
+    """POST `body` once to a vetted address within `timeout` seconds, following no redirect;
+    return the answer's status, its body unread; FetchError otherwise."""
+    peer = _Peer("the receiver", timeout, allow_private)
+    deadline = pinned.Deadline(timeout)
+    try:
+        with _send("POST", url, headers, body, peer, deadline) as response:
+            return response.status_code
+    except _NETWORK_ERRORS as error:
+        raise FetchError(_failure(error, peer, deadline)) from error
 
 
 @contextlib.contextmanager
-def _get(
-    url: str, headers: Mapping[str, str], limits: Limits, deadline: pinned.Deadline
+def _send(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    peer: _Peer,
+    deadline: pinned.Deadline,
 ) -> Iterator[requests.Response]:
-    """Vet one hop, send its GET to the vetted address, and close everything afterwards."""
+    """Vet one hop, send its request to the vetted address, and close everything afterwards."""
     try:
         parts = urlsplit(url)
         scheme, port = parts.scheme.lower(), parts.port  # requests would read port 0 as none
@@ -183,7 +222,7 @@ def _get(
     if scheme not in ("http", "https"):
         raise FetchError("not an http(s) URL")
     try:
-        request = requests.Request("GET", url, headers=dict(headers)).prepare()
+        request = requests.Request(method, url, headers=dict(headers), data=body).prepare()
         host = urlsplit(request.url).hostname  # lowercased, IDNA-encoded, without brackets
     except (requests.RequestException, ValueError):
         raise FetchError("not a valid URL") from None
@@ -191,22 +230,20 @@ def _get(
         raise FetchError("not a valid URL")
     if port is None:
         port = 443 if scheme == "https" else 80
-    if not limits.allow_private and port not in ALLOWED_PORTS:  # before any lookup
-        raise FetchError(f"port {port} is not allowed (80, 443, 8080 only)")
-    addresses = _resolve(host, port, deadline, limits)
-    if not limits.allow_private and not all(
+    if not peer.allow_private and port not in ALLOWED_PORTS:  # before any lookup
+        raise NotAllowed(f"port {port} is not allowed (80, 443, 8080 only)")
+    addresses = _resolve(host, port, deadline, peer)
+    if not peer.allow_private and not all(
         is_public_address(ipaddress.ip_address(sockaddr[0])) for _family, sockaddr in addresses
     ):
-        raise FetchError("the source's address is not public")
+        raise NotAllowed(f"{peer.name}'s address is not public")
     pool_class = pinned.PinnedHTTPSPool if scheme == "https" else pinned.PinnedHTTPPool
     adapter = pinned.PinnedAdapter(pool_class(host, port, addresses=addresses, deadline=deadline))
     try:
         try:
             response = adapter.send(request, stream=True, timeout=deadline.remaining())
         except requests.RequestException as error:
-            if deadline.passed:
-                raise FetchError(_timeout_reason(limits)) from error
-            raise FetchError(_reason(error)) from error
+            raise FetchError(_failure(error, peer, deadline)) from error
         with contextlib.closing(response):
             yield response
     finally:
@@ -214,7 +251,7 @@ def _get(
 
 
 def _resolve(
-    host: str, port: int, deadline: pinned.Deadline, limits: Limits
+    host: str, port: int, deadline: pinned.Deadline, peer: _Peer
 ) -> list[tuple[int, tuple[Any, ...]]]:
     """Look the host up once; in a thread of its own, so that slow DNS meets the deadline too."""
     outcome: list[Any] = []
@@ -229,9 +266,9 @@ def _resolve(
     lookup.start()
     lookup.join(deadline.remaining())
     if not outcome:
-        raise FetchError(_timeout_reason(limits))
+        raise FetchError(_timeout_reason(peer))
     if isinstance(outcome[0], OSError | UnicodeError):
-        raise FetchError("the source's host name could not be resolved")
+        raise FetchError(f"{peer.name}'s host name could not be resolved")
     if isinstance(outcome[0], Exception):
         raise outcome[0]
     addresses: dict[tuple[Any, ...], int] = {}
@@ -239,7 +276,7 @@ def _resolve(
         if family in (socket.AF_INET, socket.AF_INET6):
             addresses.setdefault(sockaddr, family)
     if not addresses:
-        raise FetchError("the source's host name could not be resolved")
+        raise FetchError(f"{peer.name}'s host name could not be resolved")
     return [(family, sockaddr) for sockaddr, family in addresses.items()]
 
 
@@ -281,23 +318,25 @@ def _header_text(value: str) -> str:
         return value
 
 
-def _timeout_reason(limits: Limits) -> str:
-    return f"the source took longer than {limits.timeout:g} seconds"
+def _timeout_reason(peer: _Peer) -> str:
+    return f"{peer.name} took longer than {peer.timeout:g} seconds"
 
 
-def _reason(error: BaseException) -> str:
+def _failure(error: BaseException, peer: _Peer, deadline: pinned.Deadline) -> str:
     """A short reason for a network failure; never the exception's text, which may hold an IP."""
+    if deadline.passed:
+        return _timeout_reason(peer)
     cause = error.args[0] if isinstance(error, requests.RequestException) and error.args else error
     cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the real one
     if isinstance(error, requests.exceptions.SSLError | urllib3.exceptions.SSLError):
-        return "the TLS connection to the source failed"
+        return f"the TLS connection to {peer.name} failed"
     if isinstance(cause, NewConnectionError):
-        return "could not connect to the source"
+        return f"could not connect to {peer.name}"
     if isinstance(error, DecodeError):
-        return "the source's compressed content is corrupt"
+        return f"{peer.name}'s compressed content is corrupt"
     if isinstance(error, requests.RequestException):
-        return "the source did not answer with a valid HTTP response"
-    return "the source's response broke off"
+        return f"{peer.name} did not answer with a valid HTTP response"
+    return f"{peer.name}'s response broke off"
 
 
 _NETWORK_ERRORS = (

@@ -180,6 +180,10 @@ class CommentRequest(TypedDict, total=False):
     """The honeypot: people leave it empty."""
     own: str
     """The token a previous comment's answer gave."""
+    notify: Annotated[bool, Field(default=False)]
+    """The box "Notify me of replies and when my comment is published": the address is
+    first mailed a link to confirm it, and nothing else until it is confirmed.
+    Form-encoded: true or false."""
 
 
 @with_config(DOCUMENTED)

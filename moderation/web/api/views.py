@@ -424,6 +424,10 @@ def _text(data: dict[str, Any], key: str) -> str | None:
 
 
 def _form_data(data: dict[str, Any]) -> MultiDict:
-    """The body as the comment form's fields."""
+    """The body as the comment form's fields; `notify` ticks the box only when it says
+    true (JSON true, or "true" form-encoded): no one is mailed who did not ask."""
     fields = ((field, _text(data, key)) for key, field in FORM_FIELDS.items())
-    return MultiDict([(field, value) for field, value in fields if value is not None])
+    form = MultiDict([(field, value) for field, value in fields if value is not None])
+    if data.get("notify") is True or data.get("notify") == "true":
+        form["notify"] = "y"
+    return form

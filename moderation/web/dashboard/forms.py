@@ -1,10 +1,11 @@
 """The dashboard's forms: login, action buttons, edits, replies and settings."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Optional, StopValidation
 
 from moderation.rules.limits import EMAIL_MAX_BYTES
+from moderation.rules.statuses import MailNotices
 from moderation.services import discussion
 from moderation.web.forms import (
     LINE_FORBIDDEN,
@@ -28,13 +29,10 @@ class ActionForm(FlaskForm):
     """A button that changes state: the form carries only the CSRF token."""
 
 
-class EditForm(FlaskForm):
-    """A moderator's edit of an entry: the same rules as the comment form."""
-
-    comment = CommentForm.comment
-    name = CommentForm.name
-    email = StringField(
-        "Email",
+def _optional_email(label: str) -> StringField:
+    """An email address that may be left empty: an entry's, or a moderator's own."""
+    return StringField(
+        label,
         filters=[strip],
         validators=[
             Optional(),
@@ -43,6 +41,14 @@ class EditForm(FlaskForm):
             Email("Please enter a valid email address."),
         ],
     )
+
+
+class EditForm(FlaskForm):
+    """A moderator's edit of an entry: the same rules as the comment form."""
+
+    comment = CommentForm.comment
+    name = CommentForm.name
+    email = _optional_email("Email")
     website = CommentForm.website
 
 
@@ -59,9 +65,30 @@ class PasswordForm(FlaskForm):
     )
 
 
+class AccountForm(FlaskForm):
+    """One's own address and the notices it gets (notices.choose checks and stores them)."""
+
+    email = _optional_email("Email address")
+    # The choices are bare values, which every WTForms 3 reads alike; the page shows these.
+    LABELS = {
+        MailNotices.EVERY.value: "A mail for every entry that waits for moderation",
+        MailNotices.DIGEST.value: "A daily digest",
+        MailNotices.NONE.value: "Nothing",
+    }
+    notices = RadioField("Mail me", choices=list(LABELS))
+
+
 class PostSettingsForm(FlaskForm):
     comments_open = BooleanField("Comments open")
     pings_open = BooleanField("Pings open")
+
+
+class WebhookForm(FlaskForm):
+    """A webhook's URL, as an administrator adds it (webhooks.add_webhook checks the rest)."""
+
+    url = StringField(
+        "URL", filters=[strip], validators=[DataRequired("Enter the URL to POST to.")]
+    )
 
 
 class WholeNumber:
