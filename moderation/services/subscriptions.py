@@ -10,6 +10,7 @@ written in the caller's transaction.
 """
 
 import logging
+import re
 import secrets
 from collections.abc import Collection, Iterable
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ UNKNOWN_KEY = (
     "This link is not known here: it may have been cut short by the mail program. "
     "Copy the whole link from the mail into the address bar."
 )
+KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a Subscriber.key: secrets.token_urlsafe
 ONE_CLICK = ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")  # RFC 8058
 ASKED_FOR = (Status.PENDING, Status.APPROVED)  # never for spam or trash
 
@@ -61,7 +63,11 @@ def moved(session: Session, ids: Collection[int], status: Status | None) -> None
 
 def find(session: Session, key: str) -> Subscriber:
     """The subscriber whose links carry `key`; NotFound when there is none."""
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.key == key))
+    # Keys are token_urlsafe: anything else (a NUL, which PostgreSQL refuses to compare,
+    # or a key longer than the column) is no key of ours, and is not looked up.
+    subscriber = None
+    if KEY.fullmatch(key):
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.key == key))
     if subscriber is None:
         raise NotFound(UNKNOWN_KEY)
     return subscriber

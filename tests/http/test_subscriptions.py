@@ -596,3 +596,10 @@ def test_the_apis_answer_is_the_same_whether_the_address_was_known(
         for field in ("id", "created", "html", "avatar"):
             answer["entry"][field] = None
     assert known == unknown
+
+
+@pytest.mark.parametrize("key", ["a%00b", "9" * 5000, "not%20a%20key"])
+@pytest.mark.parametrize("page", ["confirm", "unsubscribe"])
+def test_a_key_that_is_no_key_of_ours_is_404_even_a_nul_on_postgresql(client, page, key):
+    for response in (client.get(f"/mail/{page}/{key}"), client.post(f"/mail/{page}/{key}")):
+        assert response.status_code == 404
