@@ -51,6 +51,11 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_DIGEST_HOUR": 8,  # the hour (UTC, 0-23) the moderators' daily digest goes out
     "WEBHOOK_ALLOW_PRIVATE_HOSTS": False,  # let webhooks POST to loopback/private addresses
     "WEBHOOK_TIMEOUT": 10.0,  # seconds for each webhook POST
+    # Personal data (issue 15): what the daily maintenance keeps, and for how long.
+    "IP_RETENTION_DAYS": 30,  # then IPs become their /24 or /48, user agents go; 0: keep
+    "PURGE_AFTER_DAYS": 30,  # then spam and trash are deleted; 0: keep
+    "MAINTENANCE_HOUR": 3,  # the hour (UTC, 0-23) the daily maintenance job runs
+    "DATA_REQUEST_RATE_LIMIT": "5 per hour",  # "Your data" requests per IP and per address
     # Flask's own settings that the service fixes.
     "MAX_CONTENT_LENGTH": 1_048_576,  # a whole form post; a comment is at most 65,525 bytes
     "SESSION_COOKIE_HTTPONLY": True,
@@ -162,6 +167,10 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "MAIL_DIGEST_HOUR": _hour,
     "WEBHOOK_ALLOW_PRIVATE_HOSTS": _boolean,
     "WEBHOOK_TIMEOUT": _seconds,
+    "IP_RETENTION_DAYS": _count,
+    "PURGE_AFTER_DAYS": _count,
+    "MAINTENANCE_HOUR": _hour,
+    "DATA_REQUEST_RATE_LIMIT": _rate_limit,
 }
 
 

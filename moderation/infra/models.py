@@ -24,6 +24,7 @@ from moderation.rules.limits import (
     JOB_ERROR_MAX_CHARS,
     MAIL_SUBJECT_MAX_CHARS,
     NAME_MAX_BYTES,
+    ORIGIN_ID_MAX_CHARS,
     REASON_MAX_CHARS,
     SLUG_MAX_CHARS,
     SOURCE_TITLE_MAX_CHARS,
@@ -36,6 +37,7 @@ from moderation.rules.limits import (
 from moderation.rules.statuses import (
     DeliveryState,
     EntryType,
+    ImportSystem,
     MailKind,
     MailNotices,
     MailState,
@@ -142,6 +144,8 @@ class Entry(Base):
         Index("uq_entries_fingerprint", "fingerprint", unique=True),
         # A photo is served while an approved entry holds it, and deleted once none does.
         Index("ix_entries_author_photo", "author_photo"),
+        # An imported entry is imported once (issue 15): a second run of a file adds none.
+        Index("uq_entries_origin", "origin", "origin_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -182,6 +186,11 @@ class Entry(Base):
     # The reader ticked "Notify me of replies and when my comment is published": mailed
     # once their address is confirmed (a Subscriber).
     notify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An imported entry: the system it came from, its id there, and its parent's id there
+    # (kept until that parent is imported too, then resolved into parent_id).
+    origin: Mapped[ImportSystem | None] = mapped_column(_string_enum(ImportSystem, "import_system"))
+    origin_id: Mapped[str | None] = mapped_column(String(ORIGIN_ID_MAX_CHARS))
+    origin_parent_id: Mapped[str | None] = mapped_column(String(ORIGIN_ID_MAX_CHARS))
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -415,3 +424,37 @@ class WebhookDelivery(Base):
     error: Mapped[str] = mapped_column(String(JOB_ERROR_MAX_CHARS), default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ImportRun(Base):
+    """One import of one file, by its digest: how far it got, so a run that stopped resumes
+    after its last committed batch, and what it did."""
+
+    __tablename__ = "import_runs"
+    __table_args__ = (Index("uq_import_runs_system_digest", "system", "digest", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    system: Mapped[ImportSystem] = mapped_column(_string_enum(ImportSystem, "import_run_system"))
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the file
+    filename: Mapped[str] = mapped_column(String(255), default="")  # its name, no folder
+    position: Mapped[int] = mapped_column(Integer, default=0)  # items done and committed
+    threads: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # already there
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DataRequest(Base):
+    """A reader asked, on the "Your data" page, to see or erase what we hold on an address:
+    the mailed link's key is kept as its digest only, and the row goes once used, expired
+    or erased."""
+
+    __tablename__ = "data_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the key
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_BYTES), index=True)  # lowercased
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -52,6 +52,7 @@ class MailKind(enum.StrEnum):
     CONFIRM = "confirm"  # a reader: confirm your address (double opt-in)
     PUBLISHED = "published"  # a reader: your comment was approved
     REPLY = "reply"  # a reader: a reply to your comment was approved
+    DATA = "data"  # a reader: the link to see or erase what we hold on an address
 
 
 class MailState(enum.StrEnum):
@@ -66,3 +67,11 @@ class DeliveryState(enum.StrEnum):
     QUEUED = "queued"
     DELIVERED = "delivered"
     FAILED = "failed"
+
+
+class ImportSystem(enum.StrEnum):
+    """Where an imported entry came from (issue 15): its origin, beside its original id."""
+
+    WORDPRESS = "wordpress"
+    DISQUS = "disqus"
+    ISSO = "isso"
