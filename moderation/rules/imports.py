@@ -5,7 +5,7 @@ yield these; services/importing.py writes them."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from moderation.rules.statuses import EntryType, Status
+from moderation.rules.statuses import EntryType, MentionKind, Status
 
 
 class MalformedFile(ValueError):
@@ -46,6 +46,10 @@ class ImportedEntry:
     user_agent: str = ""
     source_url: str | None = None  # a linkback's source page
     source_title: str | None = None
+    # What our own export adds (WXR commentmeta), so that a round trip loses nothing.
+    reason: str = ""
+    mention_kind: MentionKind | None = None
+    published: datetime | None = None
 
 
 @dataclass(frozen=True)
