@@ -12,7 +12,7 @@ TRUSTED_HOSTS ?= $(HOST),localhost
 # comments embedded (examples/blog/, issue 13).
 BLOG_PORT ?= 5001
 
-.PHONY: run moderator test lint format bench chromium clean
+.PHONY: run moderator test lint format bench bench-import chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,11 +58,13 @@ moderator: $(APP_INSTALLED)
 	$(BIN)/flask --app wsgi moderators create --admin $$([ -t 0 ] || echo --password-stdin) \
 		$(if $(EMAIL),--email '$(EMAIL)') '$(NAME)'
 
-## Create the virtualenv and run the whole test suite.
+## Create the virtualenv and run the whole test suite, in TEST_WORKERS processes (one per
+## core of a 2-core machine; each has its own databases and browser).
+TEST_WORKERS ?= 2
 test: $(INSTALLED) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 ## Browser tests drive Debian's chromium; install it when missing and we are root.
 chromium:
@@ -80,6 +82,10 @@ format: $(INSTALLED)
 ## Throughput and latency against the framework ceiling (needs wrk).
 bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
+
+## Peak memory of `flask import wordpress` on a generated 200 MB WXR file.
+bench-import: $(INSTALLED)
+	$(BIN)/python bench/import_memory.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -36,19 +36,30 @@ gc.set_threshold(20_000, 50, 100)
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With TEST_DATABASE_URL, see that the server answers before any test or worker
+    starts: CI must fail, not skip, when PostgreSQL is unreachable."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url or hasattr(session.config, "workerinput"):  # an xdist worker: checked
+        return
+    engine = create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as error:
+        pytest.exit(f"TEST_DATABASE_URL is set but unreachable: {error}", returncode=3)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A database of this run's own on the server of TEST_DATABASE_URL, dropped at the end."""
     base = make_url(os.environ["TEST_DATABASE_URL"])
     name = f"moderation_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as error:
-        admin.dispose()
-        # CI must fail, not skip, when PostgreSQL is unreachable.
-        pytest.exit(f"TEST_DATABASE_URL is set but unreachable: {error}", returncode=3)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     yield base.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
