@@ -143,6 +143,7 @@ def _entry_json(row: queue.QueueRow) -> dict:
         "type": row.type.value,
         "status": row.status.value,
         "post": row.post_slug,
+        "parent_id": row.parent_id,
         "author": row.author,
         "email": row.email,
         "website": row.website,

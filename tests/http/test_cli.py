@@ -12,7 +12,7 @@ from moderation.services import posts
 from tests.helpers import add_comment, entries, reader, submit
 
 JSON_KEYS = {
-    "id", "type", "status", "post", "author", "email", "website",
+    "id", "type", "status", "post", "parent_id", "author", "email", "website",
     "text", "html", "source_url", "reason", "created",
 }  # fmt: skip
 
@@ -116,12 +116,14 @@ def test_posts_create_refuses_bad_input_with_exit_status_1(runner, post, argumen
 
 def test_comments_list_json_has_the_spec_fields_including_the_email(runner, client, app, post):
     submit(client, comment="Listed <b>bold</b>")
+    parent_id = add_comment(app, "A parent.", Status.APPROVED, name="Bea", email="bea@example.net")
+    reply_id = add_comment(app, "A reply.", name="Cy", email="cy@example.net", parent_id=parent_id)
     result = runner.invoke(args=["comments", "list", "--json"])
     assert result.exit_code == 0
-    [line] = result.output.strip().splitlines()
-    item = json.loads(line)
+    reply, parent, item = (json.loads(line) for line in result.output.strip().splitlines())
+    assert (reply["id"], reply["parent_id"], parent["parent_id"]) == (reply_id, parent_id, None)
     assert set(item) == JSON_KEYS
-    assert item["post"] == "a-post"
+    assert (item["post"], item["parent_id"]) == ("a-post", None)
     assert item["email"] == "ada.reader@example.net"
     assert (item["type"], item["status"]) == ("comment", "pending")
     assert (item["text"], item["html"]) == ("Listed <b>bold</b>", "<p>Listed <b>bold</b></p>")
