@@ -138,16 +138,20 @@ def empty(session: Session, actor: Actor, status: Status) -> int:
     if status not in (Status.SPAM, Status.TRASH):
         raise Refused("Only spam and trash can be emptied.")
     # The audit log names the entries deleted, as it does for every other action.
+    deleted = delete_entries(session, Entry.status == status)
+    record(session, actor, f"empty-{status.value}", deleted, f"{len(deleted)} deleted")
+    return len(deleted)
+
+
+def delete_entries(session: Session, *where) -> list[int]:
+    """Delete the entries that match for good, with what follows every deletion: the
+    photos no entry holds any more go, and webhooks hear of each. Return their ids."""
     deleted = session.scalars(
-        delete(Entry)
-        .where(Entry.status == status)
-        .returning(Entry.id)
-        .execution_options(synchronize_session=False)
+        delete(Entry).where(*where).returning(Entry.id).execution_options(synchronize_session=False)
     ).all()
     photos.remove_unused(session)
     events.moved(session, deleted, None)
-    record(session, actor, f"empty-{status.value}", deleted, f"{len(deleted)} deleted")
-    return len(deleted)
+    return sorted(deleted)
 
 
 def get_entry(session: Session, entry_id: int) -> Entry:

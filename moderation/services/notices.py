@@ -13,20 +13,18 @@ written, so it goes out once however many workers, retries or commands look.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from moderation.infra import address, jobs
+from moderation.infra import address
+from moderation.infra.jobs.daily import Daily
 from moderation.infra.models import (
     Digest,
     Entry,
-    Job,
-    JobState,
     Mail,
     Moderator,
     Post,
@@ -236,55 +234,13 @@ _INSERT_DIGEST = {
 }
 
 
-def due(day: date) -> datetime:
-    """When the digest of `day` goes out: MAIL_DIGEST_HOUR, UTC."""
-    return datetime.combine(day, time(current_app.config["MAIL_DIGEST_HOUR"]), tzinfo=UTC)
-
-
-def _next_day(now: datetime) -> date:
-    """The first day whose digest is still to come at `now`."""
-    today = now.astimezone(UTC).date()
-    return today if now < due(today) else today + timedelta(days=1)
-
-
-def _schedule(session: Session, day: date) -> None:
-    """Submit the digest job of `day`, at its hour, unless it is queued already."""
-    queued = session.scalar(
-        select(Job.id)
-        .where(Job.kind == DIGEST, Job.subject_id == day.toordinal(), Job.state == JobState.QUEUED)
-        .limit(1)
-    )
-    if queued is None:
-        jobs.submit(session, DIGEST, day.toordinal(), run_after=due(day))
-
-
-def seed_digests(session: Session) -> None:
-    """Start the chain of daily digest jobs, unless a digest job is queued or running."""
-    running = session.scalar(
-        select(Job.id)
-        .where(Job.kind == DIGEST, Job.state.in_((JobState.QUEUED, JobState.RUNNING)))
-        .limit(1)
-    )
-    if running is None:
-        _schedule(session, _next_day(utcnow()))
-
-
-def _schedule_after(session: Session, day: date) -> None:
-    # After a long outage, the next one that is still to come, not one per day missed.
-    _schedule(session, max(day + timedelta(days=1), _next_day(utcnow())))
-
-
-def _run_digest(session: Session, ordinal: int) -> None:
-    day = date.fromordinal(ordinal)
+def _send_digest_of(session: Session, day: date) -> None:
     send_digest(session, day)
-    _schedule_after(session, day)
 
 
-def _digest_failed(session: Session, ordinal: int, reason: str) -> None:
-    _schedule_after(session, date.fromordinal(ordinal))
-
-
-DIGEST_KIND = jobs.Kind(_run_digest, _digest_failed)
+DAILY_DIGEST = Daily(DIGEST, "MAIL_DIGEST_HOUR", _send_digest_of)
+DIGEST_KIND = DAILY_DIGEST.job_kind()
+seed_digests = DAILY_DIGEST.seed
 
 
 # What each account chooses.

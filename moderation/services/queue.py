@@ -14,7 +14,7 @@ from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from moderation.infra.models import Entry, Post, Site
-from moderation.rules import policy
+from moderation.rules import policy, retention
 from moderation.rules.statuses import EntryType, Status
 
 PAGE_SIZE = 50
@@ -86,12 +86,16 @@ def _host(url: str | None) -> str:
 def block_values(
     entry_type: EntryType, email: str, ip_address: str, website: str, source_url: str | None
 ) -> dict[str, str]:
-    """An entry's email, IP address and website host (a linkback's source host), if any."""
+    """An entry's email, IP address and website host (a linkback's source host), if any.
+    An address the maintenance shortened is offered as its range (203.0.113.0/24), the
+    only block that still matches anyone."""
     host = _host(source_url if entry_type != EntryType.COMMENT else website)
     try:
         ip = str(ipaddress.ip_address(ip_address.strip())) if ip_address.strip() else ""
     except ValueError:
         ip = ""
+    if ip and retention.is_reduced(ip):
+        ip = retention.network_of(ip)
     values = {"email": email.strip(), "ip": ip, "host": host}
     return {kind: value for kind, value in values.items() if value}
 

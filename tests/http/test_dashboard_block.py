@@ -231,6 +231,24 @@ def test_a_comment_row_offers_its_email_ip_and_website_host(moderator, app, spam
     ]
 
 
+@pytest.mark.parametrize(
+    ("shortened", "offered", "neighbour"),
+    [
+        ("203.0.113.0", "203.0.113.0/24", "203.0.113.77"),
+        ("2001:db8:1::", "2001:db8:1::/48", "2001:db8:1:2::5"),
+    ],
+)
+def test_an_address_the_maintenance_shortened_is_blocked_as_its_range(
+    moderator, app, post, shortened, offered, neighbour
+):
+    entry_id = add_comment(app, "An old comment.", ip_address=shortened)
+    page = moderator.get("/moderation/").get_data(as_text=True)
+    assert f'name="block" value="ip"> IP address <code>{offered}</code>' in page
+    _block(moderator, entry_id, "ip", page="/moderation/")
+    assert offered in _disallowed(app)
+    assert _decide(app, ip_address=neighbour).status == Status.SPAM
+
+
 def test_a_comment_without_a_website_offers_no_host(moderator, app, post):
     entry_id = add_comment(app, "No website here.", website="")
     page = moderator.get("/moderation/").get_data(as_text=True)
