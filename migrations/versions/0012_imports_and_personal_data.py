@@ -33,8 +33,8 @@ def _mail_kinds(*kinds: str) -> None:
 def upgrade() -> None:
     with op.batch_alter_table("entries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("origin", sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column("origin_id", sa.String(length=100), nullable=True))
-        batch_op.add_column(sa.Column("origin_parent_id", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("origin_id", sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column("origin_parent_id", sa.String(length=255), nullable=True))
     with op.batch_alter_table("entries", schema=None) as batch_op:
         batch_op.create_check_constraint(
             "import_system", "origin IN ('wordpress', 'disqus', 'isso')"

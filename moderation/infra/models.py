@@ -187,7 +187,8 @@ class Entry(Base):
     # once their address is confirmed (a Subscriber).
     notify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # An imported entry: the system it came from, its id there, and its parent's id there
-    # (kept until that parent is imported too, then resolved into parent_id).
+    # (kept until that parent is imported too, then resolved into parent_id). WordPress's
+    # and Isso's ids are each blog's own: they carry its address ("https://blog.example#12").
     origin: Mapped[ImportSystem | None] = mapped_column(_string_enum(ImportSystem, "import_system"))
     origin_id: Mapped[str | None] = mapped_column(String(ORIGIN_ID_MAX_CHARS))
     origin_parent_id: Mapped[str | None] = mapped_column(String(ORIGIN_ID_MAX_CHARS))

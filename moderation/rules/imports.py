@@ -26,13 +26,19 @@ class ImportedThread:
     created: datetime | None = None
     comments_open: bool = True
     pings_open: bool = True
+    # Its slug and body (HTML) there: what one of our own posts, exported and imported
+    # again, is made of.
+    slug: str = ""
+    body: str = ""
 
 
 @dataclass(frozen=True)
 class ImportedEntry:
     """A comment or linkback as the other system kept it; the body as it was written."""
 
-    origin_id: str  # its id in that system: with the system, what makes a second run skip it
+    # Its id in that system (with its source where ids are numbered per blog or database:
+    # `sourced`): with the system, what makes a second run skip it.
+    origin_id: str
     thread_key: str
     type: EntryType
     status: Status
@@ -63,3 +69,9 @@ class RefusedItem:
 
 
 Item = ImportedThread | ImportedEntry | RefusedItem
+
+
+def sourced(source: str, original_id: str) -> str:
+    """An id that every blog (or database) numbers from 1, made unique by the address of
+    the blog it came from: https://blog.example#123."""
+    return f"{source.strip().rstrip('/')}#{original_id}"

@@ -18,7 +18,7 @@ USER_AGENT_MAX_CHARS = 512
 AUDIT_DETAIL_MAX_CHARS = 1_000
 MAIL_SUBJECT_MAX_CHARS = 200
 JOB_ERROR_MAX_CHARS = 500  # why a job, a mail or a webhook delivery failed
-ORIGIN_ID_MAX_CHARS = 100  # an imported entry's id in the system it came from
+ORIGIN_ID_MAX_CHARS = 255  # an imported entry's id in the system it came from, with its source
 MAX_ID = 2**31 - 1  # ids are Integer columns: PostgreSQL's integer tops out here
 
 

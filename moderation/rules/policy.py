@@ -39,6 +39,7 @@ class Rule(enum.StrEnum):
     NO_RULE = "no-rule"
     MODERATOR = "moderator"  # not a rule of decide(): a moderator set the status by hand
     NO_LINK = "no-link"  # nor this: a linkback's page does not (or no longer) link here
+    IMPORT = "import"  # nor this: the status came with the entry from another system
 
 
 @dataclass(frozen=True)
@@ -197,12 +198,14 @@ CHECKS: tuple[Check, ...] = (
     hold_all,
     no_rule,
 )
-# Every rule's label for the dashboard: the checks', and those of the two statuses that
-# decide() never gives (a moderator's hand, a linkback that does not link here).
+# Every rule's label for the dashboard: the checks', and those of the three statuses that
+# decide() never gives (a moderator's hand, a linkback that does not link here, an
+# import).
 LABELS: dict[Rule, str] = {
     **{each.rule: each.label for each in CHECKS},
     Rule.MODERATOR: "Moderator",
     Rule.NO_LINK: "No link back",
+    Rule.IMPORT: "Imported",
 }
 
 

@@ -111,7 +111,7 @@ def thread_for(session: Session, url: str, title: str = "") -> Post:
         return post
     title = " ".join(title.split())[:TITLE_MAX_CHARS].rstrip() or canonical[:TITLE_MAX_CHARS]
     post = Post(
-        slug=_unique_slug(session, _slug_base(canonical)),
+        slug=unique_slug(session, _slug_base(canonical)),
         title=title,
         body="",
         body_html="",
@@ -148,7 +148,8 @@ def _slug_base(canonical: str) -> str:
     return base[: SLUG_MAX_CHARS - SLUG_SUFFIX_ROOM].rstrip("-") or "thread"
 
 
-def _unique_slug(session: Session, base: str) -> str:
+def unique_slug(session: Session, base: str) -> str:
+    """The base, or the base with the first free "-2", "-3"… when a post has it."""
     taken = set(session.scalars(select(Post.slug).where(Post.slug.startswith(base))))
     slug, n = base, 1
     while slug in taken:
