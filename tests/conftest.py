@@ -79,21 +79,32 @@ def database_url(request, tmp_path_factory) -> str:
     return url
 
 
+@contextmanager
+def new_database(postgres_url: str | None, tmp_path, name: str) -> Iterator[str]:
+    """A brand-new database with no tables: a SQLite file, or with `postgres_url` a
+    PostgreSQL database beside that one, dropped afterwards."""
+    if postgres_url is None:
+        yield f"sqlite:///{tmp_path / f'{name}.db'}"
+        return
+    base = make_url(postgres_url)
+    database = f"{base.database}_{name}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    try:
+        yield base.set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def empty_database_url(request, tmp_path) -> Iterator[str]:
     """A brand-new database with no tables, per backend, dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    base = make_url(request.getfixturevalue("postgres_url"))
-    name = f"{base.database}_empty"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    postgres = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    with new_database(postgres, tmp_path, "empty") as url:
+        yield url
 
 
 def _empty(app) -> None:
