@@ -21,20 +21,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from moderation.infra import config, db, fragments, jobs, ratelimit
-    from moderation.services import mail, notices, sites, webhooks
+    from moderation.services import mail, maintenance, notices, sites, webhooks
     from moderation.services.linkbacks import mentions
     from moderation.web import (
         cli,
+        cli_maintenance,
         dashboard,
         embed,
         errors,
         feeds,
         filters,
         linkback,
+        privacy_notice,
         public,
         scripts,
         security,
         subscriptions,
+        your_data,
     )
     from moderation.web.api import views as api
 
@@ -57,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
             sites.FETCH_TITLE: sites.TITLE_KIND,
             mail.SEND: mail.KIND,
             notices.DIGEST: notices.DIGEST_KIND,
+            maintenance.RUN: maintenance.KIND,
             webhooks.DELIVER: webhooks.KIND,
         },
     )
@@ -72,6 +76,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     app.register_blueprint(embed.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(subscriptions.bp)
+    app.register_blueprint(your_data.bp)
+    app.register_blueprint(privacy_notice.bp)
     # Exempt from CSRF tokens: the linkback receivers, protocols rather than forms (SPEC
     # §3, Security headers); the embed frame and the JSON API, which have no session of
     # ours, so a signed form stamp and an Origin check guard their POSTs (issue 13).
@@ -81,5 +87,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     # (RFC 8058) carries no token; the secret key in its URL is the credential (issue 14).
     security.csrf.exempt(subscriptions.unsubscribe)
     dashboard.init_app(app)
+    cli_maintenance.init_app(app)  # the daily retention job's chain
     cli.init_app(app)
     return app

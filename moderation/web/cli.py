@@ -14,6 +14,11 @@ from moderation.rules import errors
 from moderation.rules.limits import MAX_ID
 from moderation.rules.statuses import EntryType, MailKind, MailNotices, MailState, Status
 from moderation.services import accounts, demo, mail, moderating, notices, posts, queue, sites
+from moderation.web import cli_maintenance
+from moderation.web.cli_export import export_command
+from moderation.web.cli_imports import import_cli
+from moderation.web.cli_privacy import privacy_cli
+from moderation.web.commands import CLI, fail
 
 db_cli = AppGroup("db", help="Manage the database schema.")
 posts_cli = AppGroup("posts", help="Manage posts.")
@@ -22,15 +27,9 @@ moderators_cli = AppGroup("moderators", help="Manage dashboard accounts.")
 sites_cli = AppGroup("sites", help="Manage the sites whose pages take comments.")
 mail_cli = AppGroup("mail", help="Send mail.")
 
-CLI = accounts.Actor(None, "cli", "")  # who the audit log names for the command line
 STATUS = click.Choice([status.value for status in Status])
 TYPE = click.Choice([entry_type.value for entry_type in EntryType])
 NOTICES = click.Choice([choice.value for choice in MailNotices])
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 @db_cli.command("upgrade")
@@ -70,7 +69,7 @@ def create_post(slug: str, title: str, url: str | None, body_file) -> None:
     try:
         post = posts.create_post(session, slug, title, body, url)
     except errors.Refused as refused:
-        _fail(refused.message)
+        fail(refused.message)
     session.commit()
     click.echo(post.url or permalink(post.slug))
 
@@ -85,7 +84,7 @@ def add_site(url: str, name: str, keep_query: bool) -> None:
     try:
         site = sites.add_site(session, url, name, keep_query)
     except errors.Refused as refused:
-        _fail(refused.message)
+        fail(refused.message)
     session.commit()
     click.echo(site.origin)
 
@@ -110,7 +109,7 @@ def remove_site(url: str) -> None:
     try:
         site = sites.remove_site(session, url)
     except (errors.NotFound, errors.Refused) as refused:
-        _fail(refused.message)
+        fail(refused.message)
     session.commit()
     click.echo(f"Site {site.origin} removed; its posts and their entries stay.")
 
@@ -164,7 +163,7 @@ def moderate(status: str, ids: tuple[int, ...]) -> None:
     try:
         count = moderating.set_status(session, CLI, ids, Status(status))
     except errors.NotFound as missing:
-        _fail(missing.message)
+        fail(missing.message)
     session.commit()
     click.echo(f"{count} {'entry' if count == 1 else 'entries'} set to {status}.")
 
@@ -198,7 +197,7 @@ def create_moderator(
             session, username, _new_password(password_stdin), admin, email.strip(), chosen
         )
     except errors.Refused as refused:
-        _fail(refused.message)
+        fail(refused.message)
     if moderator.mail_notices == MailNotices.DIGEST:
         notices.seed_digests(session)
     session.commit()
@@ -213,11 +212,11 @@ def moderator_password(username: str, password_stdin: bool) -> None:
     session = db.get_session()
     moderator = accounts.find_moderator(session, username)
     if moderator is None:
-        _fail(f"No moderator is called {username!r}.")
+        fail(f"No moderator is called {username!r}.")
     try:
         accounts.change_password(session, moderator, _new_password(password_stdin))
     except errors.Refused as refused:
-        _fail(refused.message)
+        fail(refused.message)
     session.commit()
     click.echo(f"Password of {moderator.username} changed.")
 
@@ -241,7 +240,7 @@ def _set_disabled(username: str, disabled: bool) -> None:
     try:
         moderator = accounts.set_disabled(session, username, disabled)
     except errors.NotFound as missing:
-        _fail(missing.message)
+        fail(missing.message)
     session.commit()
     click.echo(f"Moderator {moderator.username} {'disabled' if disabled else 'enabled'}.")
 
@@ -251,10 +250,11 @@ def _set_disabled(username: str, disabled: bool) -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Work the linkback job queue: RQ with REDIS_URL, else the database directly."""
+    cli_maintenance.start_chain()  # whoever works the queue runs the daily maintenance too
     try:
         jobs.work(current_app._get_current_object(), burst)
     except jobs.QueueUnavailable as unavailable:
-        _fail(str(unavailable))
+        fail(str(unavailable))
 
 
 @mail_cli.command("test")
@@ -264,7 +264,7 @@ def mail_test(address: str) -> None:
     try:
         recipient = validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as invalid:
-        _fail(f"{address!r} is not an email address: {invalid}")
+        fail(f"{address!r} is not an email address: {invalid}")
     session = db.get_session()
     sent = mail.queue_mail(
         session,
@@ -284,9 +284,9 @@ def mail_test(address: str) -> None:
     elif sent.state == MailState.SENT:
         click.echo(f"Sent to {recipient}.")
     elif sent.state == MailState.FAILED:
-        _fail(f"Not sent: {sent.error}.")
+        fail(f"Not sent: {sent.error}.")
     else:
-        _fail("Not sent yet: the SMTP server could not take it. The job queue tries again.")
+        fail("Not sent yet: the SMTP server could not take it. The job queue tries again.")
 
 
 @mail_cli.command("digest")
@@ -312,7 +312,7 @@ def mail_digest() -> None:
     sent = sum(each.state == MailState.SENT for each in written)
     click.echo(f"The digest of {day}: {sent} of {len(written)} mails sent.")
     if sent < len(written):
-        _fail("The others were refused, or wait for the job queue to try them again.")
+        fail("The others were refused, or wait for the job queue to try them again.")
 
 
 def permalink(slug: str) -> str:
@@ -327,5 +327,6 @@ def permalink(slug: str) -> str:
 
 def init_app(app: Flask) -> None:
     commands = (db_cli, posts_cli, comments_cli, moderators_cli, sites_cli, mail_cli)
-    for command in (*commands, load_demo, worker):
+    data = (import_cli, export_command, privacy_cli, cli_maintenance.maintenance_command)
+    for command in (*commands, *data, load_demo, worker):
         app.cli.add_command(command)

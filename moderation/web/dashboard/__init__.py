@@ -5,7 +5,16 @@ mail_actions.py (the pages moderators' mail links open); importing them here reg
 their routes on the one blueprint of common.py.
 """
 
-from moderation.web.dashboard import account, admin, mail_actions, queue, sign_in, webhooks
+from moderation.web.dashboard import (
+    account,
+    admin,
+    data,
+    mail_actions,
+    personal_data,
+    queue,
+    sign_in,
+    webhooks,
+)
 from moderation.web.dashboard.common import bp, init_app, login_manager
 from moderation.web.dashboard.sign_in import TOO_MANY_LOGINS, WRONG_LOGIN
 
@@ -15,9 +24,11 @@ __all__ = [
     "account",
     "admin",
     "bp",
+    "data",
     "init_app",
     "login_manager",
     "mail_actions",
+    "personal_data",
     "queue",
     "sign_in",
     "webhooks",
