@@ -125,6 +125,20 @@ def _website(form, field) -> None:
             raise StopValidation(str(error)) from None
 
 
+def email_field(label: str) -> EmailField:
+    """A reader's email address: required, one line, within its column, and valid."""
+    return EmailField(
+        label,
+        filters=[strip],
+        validators=[
+            DataRequired("Please enter your email address."),
+            NoControlCharacters(LINE_FORBIDDEN),
+            MaxBytes(EMAIL_MAX_BYTES),
+            Email("Please enter a valid email address."),
+        ],
+    )
+
+
 class CommentForm(FlaskForm):
     """The "Leave a Comment" form."""
 
@@ -146,16 +160,7 @@ class CommentForm(FlaskForm):
             MaxBytes(NAME_MAX_BYTES),
         ],
     )
-    email = EmailField(
-        "Email",
-        filters=[strip],
-        validators=[
-            DataRequired("Please enter your email address."),
-            NoControlCharacters(LINE_FORBIDDEN),
-            MaxBytes(EMAIL_MAX_BYTES),
-            Email("Please enter a valid email address."),
-        ],
-    )
+    email = email_field("Email")
     website = StringField(
         "Website",
         filters=[strip],

@@ -14,14 +14,11 @@ import json
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 from flask_wtf import FlaskForm
-from wtforms import EmailField
-from wtforms.validators import DataRequired, Email
 
 from moderation.infra import db, ratelimit
-from moderation.rules.limits import EMAIL_MAX_BYTES
 from moderation.services import data_requests, personal_data
 from moderation.web import caching, site
-from moderation.web.forms import LINE_FORBIDDEN, MaxBytes, NoControlCharacters, strip
+from moderation.web.forms import email_field
 
 bp = Blueprint("your_data", __name__)
 
@@ -43,16 +40,7 @@ NO_ADDRESS = (
 class DataRequestForm(FlaskForm):
     """The address a reader asks about."""
 
-    email = EmailField(
-        "Email address",
-        filters=[strip],
-        validators=[
-            DataRequired("Please enter your email address."),
-            NoControlCharacters(LINE_FORBIDDEN),
-            MaxBytes(EMAIL_MAX_BYTES),
-            Email("Please enter a valid email address."),
-        ],
-    )
+    email = email_field("Email address")
 
 
 @bp.get("/your-data")
