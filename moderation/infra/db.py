@@ -1,13 +1,14 @@
 """Engine per app, one session per request, and schema upgrades through Alembic."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -62,7 +63,13 @@ def _close_session(_error: BaseException | None) -> None:
         session.close()
 
 
-def alembic_config(engine: Engine) -> Config:
+# Alembic is imported by the schema's functions alone: it brings Mako and Pygments, about
+# 11 MB that no serving process needs.
+
+
+def alembic_config(engine: Engine) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -71,6 +78,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Create or migrate the schema; return its revision before (None: no schema) and after."""
+    from alembic import command
+
     before = schema_revision(engine)
     command.upgrade(alembic_config(engine), revision)
     return before, schema_revision(engine)
@@ -78,5 +87,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
 
 def schema_revision(engine: Engine) -> str | None:
     """The migration the database stands at; None when it has no schema yet."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

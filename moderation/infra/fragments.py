@@ -9,6 +9,7 @@ never served: the version is read on every request, so a change made by any proc
 or host shows at once.
 """
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -52,8 +53,9 @@ class FragmentCache:
             return item[1]
 
     def put(self, key: Hashable, version: tuple, rendered: Any, size: int | None = None) -> None:
-        """Keep `rendered` (its size: that of its HTML, unless given)."""
-        size = len(rendered.html) if size is None else size
+        """Keep `rendered` (its size: the memory its HTML takes, unless given)."""
+        # Not len(): a page holding one emoji takes 4 bytes a character.
+        size = sys.getsizeof(rendered.html) if size is None else size
         if size > self.max_bytes:
             return
         with self._lock:
