@@ -12,7 +12,7 @@ TRUSTED_HOSTS ?= $(HOST),localhost
 # comments embedded (examples/blog/, issue 13).
 BLOG_PORT ?= 5001
 
-.PHONY: run moderator test lint format bench bench-import chromium clean
+.PHONY: run moderator test lint format bench bench-import bench-linkbacks bench-memory bench-profile bench-dashboard chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,9 +79,30 @@ format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Throughput and latency against the framework ceiling (needs wrk).
+## Throughput and latency against the framework ceiling, and the comment POST against
+## the same-stack ceiling (bench/same_stack.py) (needs wrk). QUICK=1: a short check.
 bench: $(INSTALLED)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
+
+## Webmention verifications per second: the in-process pool and 1, 2, 4 RQ workers (RQ
+## needs Redis at 127.0.0.1:6379).
+bench-linkbacks: $(INSTALLED)
+	$(BIN)/python bench/linkback_jobs.py $(if $(QUICK),--quick)
+
+## Peak RSS of one gunicorn worker after 10,000 page views over 1,000 posts.
+bench-memory: $(INSTALLED)
+	$(BIN)/python bench/memory.py $(if $(QUICK),--quick)
+
+## Where the comment POST spends its time beyond the same-stack ceiling (cProfile).
+bench-profile: $(INSTALLED)
+	$(BIN)/python bench/profile_post.py
+
+## The dashboard's queue pages at 1,000 and 100,000 entries, on SQLite and on PostgreSQL
+## (a database created and dropped on the server of TEST_DATABASE_URL, or of
+## postgresql://postgres@127.0.0.1/test). QUICK=1: 3 requests a page instead of 15.
+bench-dashboard: $(INSTALLED)
+	$(BIN)/python bench/dashboard_scale.py $(if $(QUICK),--requests 3) \
+		$(if $(TEST_DATABASE_URL),--database-url '$(TEST_DATABASE_URL)')
 
 ## Peak memory of `flask import wordpress` on a generated 200 MB WXR file.
 bench-import: $(INSTALLED)

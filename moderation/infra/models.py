@@ -124,6 +124,10 @@ class Post(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# What the queue's search looks at (services/queue.py).
+SEARCHED_COLUMNS = ("author", "email", "website", "ip_address", "source_url", "body")
+
+
 class Entry(Base):
     """One item of the moderation queue: a comment or a linkback."""
 
@@ -146,6 +150,18 @@ class Entry(Base):
         Index("ix_entries_author_photo", "author_photo"),
         # An imported entry is imported once (issue 15): a second run of a file adds none.
         Index("uq_entries_origin", "origin", "origin_id", unique=True),
+        # The queue at scale (issue 16): "all" newest first, and the rule filter's count.
+        Index("ix_entries_created_id", "created", "id"),
+        Index("ix_entries_rule_status_created", "rule", "status", "created"),
+        # The queue's search: substrings through ILIKE and pg_trgm on PostgreSQL. SQLite has
+        # no such index and searches with LIKE: there it is an empty partial index.
+        Index(
+            "ix_entries_search",
+            *SEARCHED_COLUMNS,
+            postgresql_using="gin",
+            postgresql_ops=dict.fromkeys(SEARCHED_COLUMNS, "gin_trgm_ops"),
+            sqlite_where=false(),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -194,6 +210,17 @@ class Entry(Base):
     origin_parent_id: Mapped[str | None] = mapped_column(String(ORIGIN_ID_MAX_CHARS))
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class EntryCount(Base):
+    """How many entries have a status: kept by the database's triggers (migration 0013) in
+    the transaction of every change to entries, so the queue's tabs count nothing. A
+    missing row is 0."""
+
+    __tablename__ = "entry_counts"
+
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entries: Mapped[int] = mapped_column(Integer)
 
 
 class Moderator(Base):
