@@ -35,7 +35,7 @@ DUPLICATE = "Duplicate comment detected; it looks as though you've already said 
 # The post, the Discussion settings, and how many of the post's entries take a rank (a
 # new top-level comment takes the next one): one query.
 _POST_FOR_SUBMISSION = (
-    select(Post, DiscussionSettings, threads.ranked_count(Post.id))
+    select(Post, DiscussionSettings, threads.ranked_count(Post.id), *events.LISTENING)
     .outerjoin(DiscussionSettings, DiscussionSettings.id == discussion.SETTINGS_ID)
     .where(Post.slug == bindparam("slug"))
 )
@@ -56,12 +56,13 @@ def submit_comment(
     same IP or email (Flooding; 0 turns the check off, as for moderators).
 
     A top-level comment costs two statements, the INSERT included: its page comes from
-    the count the first one reads, and a duplicate is found by the INSERT itself.
+    the count the first one reads, so does whether a webhook or a moderator hears of it,
+    and a duplicate is found by the INSERT itself.
     """
     row = session.execute(_POST_FOR_SUBMISSION, {"slug": slug}).one_or_none()
     if row is None:
         raise NotFound(NO_POST)
-    post, stored_settings, ranked = row
+    post, stored_settings, ranked, any_webhook, any_notice = row
     settings = discussion.from_row(stored_settings)
     now = utcnow()
     if not policy.is_open(post, EntryType.COMMENT, settings.close_after_days, now):
@@ -91,7 +92,10 @@ def submit_comment(
     entry_id = session.scalar(_INSERT_COMMENT[session.get_bind().dialect.name], values)
     if entry_id is None:  # the fingerprint is taken: said before, whatever its status
         raise Duplicate(DUPLICATE)
-    events.arrived(session, entry_id, decision.status)
+    subscriber = facts.email if submission.notify else ""
+    events.arrived(
+        session, entry_id, decision.status, events.Heard(any_webhook, any_notice, subscriber)
+    )
     if decision.status not in (Status.PENDING, Status.APPROVED):
         return Place(entry_id, slug, None)  # shown nowhere
     if submission.parent_id is not None:  # on the page of the thread it answers

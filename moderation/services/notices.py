@@ -124,19 +124,22 @@ def _service() -> str:
     return _host(address.base_url()) or NO_ADDRESS
 
 
-def _recipients(session: Session, notices: MailNotices) -> list[Moderator]:
-    """The enabled moderators who chose these notices and gave an address: one query."""
-    return list(
-        session.scalars(
-            select(Moderator)
-            .where(
-                Moderator.mail_notices == notices,
-                Moderator.email != "",
-                Moderator.disabled.is_(False),
-            )
-            .order_by(Moderator.id)
-        )
+def _wanting(notices: MailNotices) -> tuple:
+    """The enabled moderators who chose these notices and gave an address."""
+    return (
+        Moderator.mail_notices == notices,
+        Moderator.email != "",
+        Moderator.disabled.is_(False),
     )
+
+
+def _recipients(session: Session, notices: MailNotices) -> list[Moderator]:
+    """The moderators who want these notices: one query."""
+    return list(session.scalars(select(Moderator).where(*_wanting(notices)).order_by(Moderator.id)))
+
+
+# A column: whether any moderator wants a notice of each entry (events.LISTENING).
+ANY_EVERY = select(Moderator.id).where(*_wanting(MailNotices.EVERY)).exists()
 
 
 def _context(moderator: Moderator, entries: list[Waiting]) -> dict:

@@ -39,15 +39,18 @@ ONE_CLICK = ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")  # RFC 8058
 ASKED_FOR = (Status.PENDING, Status.APPROVED)  # never for spam or trash
 
 
-def arrived(session: Session, entry_id: int, status: Status) -> None:
+def arrived(session: Session, entry_id: int, status: Status, subscriber: str | None = None) -> None:
     """A new entry: ask its author to confirm their address if they ticked the box (held
-    or approved, never spam or trash), and mail the readers an approved one concerns."""
+    or approved, never spam or trash), and mail the readers an approved one concerns.
+    `subscriber` is that address ("": the box was not ticked) when the caller knows it."""
     # A reader mail needs working absolute links (confirm, unsubscribe): while our own
     # address is unknown (no SITE_URL, no trusted request host) none is written, for
     # nothing may go out without an unsubscribe link that works.
     if status not in ASKED_FOR or not address.known():
         return
-    email = session.scalar(select(Entry.email).where(Entry.id == entry_id, Entry.notify))
+    email = subscriber
+    if email is None:
+        email = session.scalar(select(Entry.email).where(Entry.id == entry_id, Entry.notify))
     if email:
         _ask_to_confirm(session, notifications.address(email), entry_id)
     if status == Status.APPROVED:

@@ -40,6 +40,7 @@ NOT_A_WEB_URL = "A webhook is an http:// or https:// URL of at most 2,000 charac
 NO_CREDENTIALS = "A webhook's URL holds no user name or password: the signature proves it is us."
 NO_WEBHOOK = "There is no such webhook."
 _IDS = "moderation.webhooks.ids"  # session.info: (its transaction, the webhook ids)
+ANY = select(Webhook.id).exists()  # a column: whether any webhook is registered
 
 
 def add_webhook(session: Session, actor: Actor, url: str) -> Webhook:
