@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, make_url, select, text
+from sqlalchemy import event, insert, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from own_database import postgres_database  # noqa: E402 (bench/, beside this script)
 
 from moderation import create_app  # noqa: E402 (after the path)
 from moderation.infra import db  # noqa: E402
@@ -222,22 +224,6 @@ def report(backend: str, figures: dict[int, dict[str, Figure]]) -> bool:
     return passed
 
 
-@contextlib.contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A new database on the server of `server_url`, dropped afterwards."""
-    base = make_url(server_url)
-    name = f"bench_dashboard_{int(time.time())}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
@@ -250,7 +236,7 @@ def main() -> None:
             print("sqlite", file=sys.stderr)
             passed &= report("SQLite", run(f"sqlite:///{folder}/bench.db", arguments.requests))
     if arguments.backend in ("postgresql", "both"):
-        with postgres_database(arguments.database_url) as url:
+        with postgres_database(arguments.database_url, "bench_dashboard") as url:
             print("postgresql", file=sys.stderr)
             passed &= report("PostgreSQL", run(url, arguments.requests))
     print(

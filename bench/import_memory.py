@@ -23,13 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from sqlalchemy import create_engine, make_url, text
+from own_database import postgres_database  # bench/, beside this script
 
 TARGET_MB = 150
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,17 +157,8 @@ def database(url: str | None, folder: Path) -> Iterator[str]:
     if url is None:
         yield f"sqlite:///{folder / 'bench.db'}"
         return
-    base = make_url(url)
-    name = f"moderation_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(url, "moderation_bench") as fresh:
+        yield fresh
 
 
 def flask(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
