@@ -15,7 +15,7 @@ from moderation.rules.limits import SLUG_MAX_CHARS, TITLE_MAX_CHARS
 from moderation.rules.urls import OwnSite, canonical_url, is_web_url, without_fragment
 from moderation.services import posts, sites
 
-NO_WEB_ADDRESS = "a thread without an http(s) address"
+NO_WEB_ADDRESS = "a thread without an http(s) address of at most 2,000 bytes"
 
 
 class ThreadMap:
