@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -168,10 +168,8 @@ def arrived(session: Session, entry_id: int, status: Status) -> None:
     recipients = _recipients(session, MailNotices.EVERY)
     if not recipients:
         return
-    waiting = select(func.count()).where(Entry.status == Status.PENDING).scalar_subquery()
-    row = session.execute(
-        _waiting_query(waiting.label("waiting")).where(Entry.id == entry_id)
-    ).one()
+    waiting = queue.kept_count(Status.PENDING).label("waiting")
+    row = session.execute(_waiting_query(waiting).where(Entry.id == entry_id)).one()
     entry = _waiting(row, position=1)  # the newest: on the pending tab's first page
     subject = f"[{entry.site}/{entry.post_title}] Please moderate: “{entry.author}”"
     for moderator in recipients:

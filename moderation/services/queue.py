@@ -100,6 +100,12 @@ def block_values(
     return {kind: value for kind, value in values.items() if value}
 
 
+def kept_count(status: Status):
+    """A column: how many entries have `status`, as the database keeps it (EntryCount)."""
+    kept = select(EntryCount.entries).where(EntryCount.status == status).scalar_subquery()
+    return func.coalesce(kept, 0)
+
+
 def status_counts(session: Session) -> dict[str, int]:
     """Entries per status, and "all" (pending + approved): one query of the four rows the
     database keeps (EntryCount), whatever the queue's size."""
