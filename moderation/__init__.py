@@ -80,12 +80,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     app.register_blueprint(privacy_notice.bp)
     # Exempt from CSRF tokens: the linkback receivers, protocols rather than forms (SPEC
     # §3, Security headers); the embed frame and the JSON API, which have no session of
-    # ours, so a signed form stamp and an Origin check guard their POSTs (issue 13).
+    # ours, so a signed form stamp and an Origin check guard their POSTs (issue 13). The
+    # readers' own pages exempt themselves (security.guard_reader_forms).
     for exempt in (linkback.bp, embed.bp, api.bp):
         security.csrf.exempt(exempt)
-    # And the one view of a reader's unsubscribe link: a mail client's one-click POST
-    # (RFC 8058) carries no token; the secret key in its URL is the credential (issue 14).
-    security.csrf.exempt(subscriptions.unsubscribe)
     dashboard.init_app(app)
     cli_maintenance.init_app(app)  # the daily retention job's chain
     cli.init_app(app)

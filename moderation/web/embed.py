@@ -20,8 +20,6 @@ where siteOrigin (the registered origin of the `url` parameter) is the `<html>`
 element's `data-parent-origin`. The listener must check `event.origin` against our own.
 """
 
-import time
-
 from flask import (
     Blueprint,
     Response,
@@ -40,15 +38,11 @@ from moderation.infra.models import Post, utcnow
 from moderation.rules import errors, policy, urls
 from moderation.rules.statuses import EntryType
 from moderation.services import discussion, places, sites, threads
-from moderation.web import caching, cookies, intake, rendering, security, site
+from moderation.web import caching, cookies, intake, rendering, security
 from moderation.web.forms import LINE_FORBIDDEN, CommentForm, entry_id, strip
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 
-FOREIGN_ORIGIN = (
-    "This form can be sent only from the page that shows it: the request came from "
-    "another site, or did not say where it came from."
-)
 NO_COMMENTS = RenderedThread(html=Markup(""), approved_count=0, reply_authors={}, pages=1)
 
 
@@ -58,12 +52,8 @@ def _plain_line(value: str | None) -> str | None:
 
 
 class FrameCommentForm(CommentForm):
-    """The comment form inside the frame: no CSRF token (a frame has no session of ours);
-    the page's address goes along, and its title, which names the thread that the page's
-    first comment creates."""
-
-    class Meta:
-        csrf = False
+    """The comment form inside the frame: the page's address goes along, and its title,
+    which names the thread that the page's first comment creates."""
 
     url = HiddenField(filters=[strip])
     title = HiddenField(filters=[strip, _plain_line])
@@ -93,10 +83,11 @@ def submit_comment():
     """Take the frame's form: the post page's checks, rules and limits, and the first
     comment on a page creates its thread."""
     session = db.get_session()
-    if not _from_a_known_origin():
+    if not security.from_our_pages(*security.frame_origins()):
         # Before anything is read or stored: a page elsewhere posting through a visitor.
         return make_response(
-            render_template("error.html", title="Forbidden", message=FOREIGN_ORIGIN), 403
+            render_template("error.html", title="Forbidden", message=security.FOREIGN_ORIGIN),
+            403,
         )
     url = request.form.get("url", "")
     post = sites.find_thread(session, url)  # Refused (400) off every registered site
@@ -110,7 +101,7 @@ def submit_comment():
         return sites.thread_for(session, url, form.title.data or "").slug  # or finds it
 
     # The frame ignores the dashboard's session: no moderator is spared the limits here.
-    stored = intake.take_comment(form, thread_slug, again, exempt=lambda: False)
+    stored = intake.take_comment(form, url, thread_slug, again, exempt=lambda: False)
     if isinstance(stored, Response):
         return stored
     thread_url = (post or sites.find_thread(session, url)).url  # canonical, created or not
@@ -126,19 +117,6 @@ def _landing(place: places.Place, url: str) -> str:
         return url_for("embed.thread", url=url)
     page = place.page if place.page > 1 else None
     return url_for("embed.thread", url=url, page=page, _anchor=f"comment-{place.id}")
-
-
-def _from_a_known_origin() -> bool:
-    """Whether the POST comes from a page of ours (the frame itself) or of a registered
-    site: its Origin, else its Referer's. Our address is SITE_URL, or the request's host
-    only when TRUSTED_HOSTS vouches for it (site.py); an opaque origin ("null") is none."""
-    sender = request.headers.get("Origin") or request.headers.get("Referer") or ""
-    try:
-        sender_origin = urls.origin(sender)
-    except ValueError:
-        return False
-    ours = [urls.origin(site.base_url())] if site.known() else []
-    return sender_origin in ours or sender_origin in security.frame_origins()
 
 
 def _frame(
@@ -196,7 +174,7 @@ def _frame(
             replying_to=replying_to,
             notice=notice,
             parent_origin=parent_origin,
-            form_stamp=intake.shown_stamp(),
+            form_stamp=intake.shown_stamp(form.url.data or ""),
         ),
         status,
     )
@@ -204,7 +182,9 @@ def _frame(
         # Only this reader may see their pending comment or what they typed (SPEC §3).
         return caching.private(response)
     shape = (settings.comments_per_page, settings.thread_depth, comments_open)
-    stamped = intake.stamp_era(time.time())
+    stamped = intake.stamp_era()
     return caching.public(
-        response, (version, shape, title, url, page, form.parent.data, origins, stamped)
+        response,
+        (version, shape, title, url, page, form.parent.data, origins, stamped),
+        reads_cookies=True,
     )

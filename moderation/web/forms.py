@@ -1,6 +1,6 @@
-"""The comment form and the field rules the dashboard's forms share; Flask-WTF adds the
-CSRF token."""
+"""The comment form and the field rules the dashboard's forms share."""
 
+import hashlib
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -140,7 +140,11 @@ def email_field(label: str) -> EmailField:
 
 
 class CommentForm(FlaskForm):
-    """The "Leave a Comment" form."""
+    """The "Leave a Comment" form: no CSRF token, so its page needs no session; its
+    signed stamp and the POST's origin guard it instead (web/security.py)."""
+
+    class Meta:
+        csrf = False
 
     comment = TextAreaField(
         "Comment",
@@ -182,10 +186,11 @@ class CommentForm(FlaskForm):
         if field.data and entry_id(field.data) is None:
             raise ValidationError("The comment you are replying to is not available.")
 
-    def submission(self, request: Request, secret: str, now: float) -> Submission:
+    def submission(self, request: Request, secret: str, now: float, thread: str) -> Submission:
         """The comment as the service takes it: what the policy weighs, the sender's
-        address and agent and the seconds since the form was shown (None when its stamp
-        is missing or forged) included, the comment it answers, and the "Notify me" box."""
+        address and agent and the seconds since the form was shown on `thread` (None when
+        its stamp is missing, forged or from another thread) included, the comment it
+        answers, and the "Notify me" box."""
         facts = policy.Facts(
             text=self.comment.data,
             name=self.name.data,
@@ -194,7 +199,7 @@ class CommentForm(FlaskForm):
             ip_address=request.remote_addr or "",
             user_agent=request.user_agent.string,
             honeypot_filled=bool((self.homepage.data or "").strip()),
-            seconds_on_form=seconds_since_stamp(self.shown.data or "", secret, now),
+            seconds_on_form=seconds_since_stamp(self.shown.data or "", secret, now, thread),
         )
         return Submission(facts, entry_id(self.parent.data), bool(self.notify.data))
 
@@ -202,15 +207,23 @@ class CommentForm(FlaskForm):
 _STAMP_SALT = "comment-form-shown"
 
 
-def form_stamp(secret: str, now: float) -> str:
-    """When the form was shown, signed: the reader cannot make it look older."""
-    return Signer(secret, salt=_STAMP_SALT).sign(f"{now:.3f}").decode()
+def form_stamp(secret: str, now: float, thread: str) -> str:
+    """When the form was shown, and on which thread (a post's slug, or the page address
+    the embed frame or the API was given), signed: the reader can neither make it look
+    older nor send it to another thread. Our guard against forged posts, as the form
+    carries no CSRF token (web/security.py)."""
+    return Signer(secret, salt=_STAMP_SALT).sign(f"{now:.3f}:{_digest(thread)}").decode()
 
 
-def seconds_since_stamp(stamp: str, secret: str, now: float) -> float | None:
-    """Seconds since a form_stamp was made; None when it is missing or forged."""
+def seconds_since_stamp(stamp: str, secret: str, now: float, thread: str) -> float | None:
+    """Seconds since a form_stamp was made for `thread`; None when it is missing, forged
+    or made for another thread."""
     try:
-        shown = float(Signer(secret, salt=_STAMP_SALT).unsign(stamp.strip()))
+        shown, digest = Signer(secret, salt=_STAMP_SALT).unsign(stamp.strip()).decode().split(":")
+        return now - float(shown) if digest == _digest(thread) else None
     except (BadSignature, ValueError):
         return None
-    return now - shown
+
+
+def _digest(thread: str) -> str:
+    return hashlib.sha256(thread.encode()).hexdigest()[:16]

@@ -21,6 +21,7 @@ from moderation.web.forms import CommentForm, form_stamp
 
 def take_comment(
     form: CommentForm,
+    stamped_for: str,
     thread_slug: Callable[[], str],
     again: Callable[..., Response],
     exempt: Callable[[], bool],
@@ -29,6 +30,7 @@ def take_comment(
     with the status the Discussion rules give: its place, committed; or the form again,
     `again(status, notice="")`, saying why not.
 
+    `stamped_for` is the thread the form's stamp must have been made for (shown_stamp);
     `thread_slug` names the post once the form has passed its checks (the frame's first
     comment creates its thread then, and a refusal leaves no thread: nothing is committed);
     `exempt` tells whether the sender is spared the flood rule and the rate limit.
@@ -36,7 +38,7 @@ def take_comment(
     if not form.validate():
         return again(400)
     config = current_app.config
-    submission = form.submission(request, config["SECRET_KEY"], time.time())
+    submission = form.submission(request, config["SECRET_KEY"], time.time(), stamped_for)
     age = submission.facts.seconds_on_form
     if age is None or age > config["COMMENT_FORM_MAX_SECONDS"]:
         return again(400, "This form is too old to be sent. Please check it and send it again.")
@@ -100,15 +102,16 @@ def _over_rate_limit() -> bool:
     return not ratelimit.admit(limit, ("comment", request.remote_addr or ""))
 
 
-def shown_stamp() -> str:
-    """A comment form's `shown` stamp for now (forms.form_stamp; tests move this module's
-    clock, `time`)."""
-    return form_stamp(current_app.config["SECRET_KEY"], time.time())
+def shown_stamp(thread: str) -> str:
+    """A comment form's `shown` stamp for now, on `thread` (forms.form_stamp; tests move
+    this module's clock, `time`)."""
+    return form_stamp(current_app.config["SECRET_KEY"], time.time(), thread)
 
 
-def stamp_era(now: float) -> int:
+def stamp_era() -> int:
     """Which stretch of time a kept form stamp belongs to: a quarter of
     COMMENT_FORM_MAX_SECONDS. A shared read that carries a stamp (the embed frame, the
     API's thread) puts it in its ETag, so a copy kept by a cache or revalidated with a 304
     is never too old to be sent."""
-    return int(now) // max(int(current_app.config["COMMENT_FORM_MAX_SECONDS"]) // 4, 1)
+    era = max(int(current_app.config["COMMENT_FORM_MAX_SECONDS"]) // 4, 1)
+    return int(time.time()) // era

@@ -1,4 +1,9 @@
-"""Reader-facing pages: the post list, a post with its comments, and the comment form."""
+"""Reader-facing pages: the post list, a post with its comments, and the comment form.
+
+A post's page is the same for every reader with no pending comment of their own and no
+remembered details, so it carries no cookie and a CDN may keep it (web/caching.py); its
+form needs no session (web/security.py, guard_reader_forms).
+"""
 
 from flask import (
     Blueprint,
@@ -10,19 +15,19 @@ from flask import (
     request,
 )
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 
 from moderation.infra import db
 from moderation.infra.models import Post, utcnow
-from moderation.rules import errors, identicon, policy
+from moderation.rules import identicon, policy
 from moderation.rules.limits import MAX_ID
 from moderation.rules.statuses import EntryType
 from moderation.services import discussion, places, posts, threads
 from moderation.services.linkbacks import photos
-from moderation.web import cookies, intake, rendering, site
+from moderation.web import caching, cookies, intake, rendering, security, site
 from moderation.web.forms import CommentForm, entry_id
 
 bp = Blueprint("public", __name__)
+security.guard_reader_forms(bp)
 
 
 @bp.get("/")
@@ -35,7 +40,9 @@ def index():
 def post(slug: str):
     """Show a post, a page of its approved comments and linkbacks, and the comment form."""
     page = rendering.comment_page(request.args.get("cpage"))
-    post, version = threads.post_with_version(db.get_session(), slug)
+    session = db.get_session()
+    post, version = threads.post_with_version(session, slug)
+    settings = discussion.load(session)
     form = CommentForm()
     remembered = cookies.remembered_commenter()
     if remembered:
@@ -44,7 +51,30 @@ def post(slug: str):
         form.website.data = remembered["website"]
         form.remember.data = True
     form.parent.data = request.args.get("replytocom", "")
-    return render_post(post, form, page=page, version=version)
+    shared = None
+    if not remembered and not cookies.own_entry_ids():
+        shared = _shared_version(post, version, settings, page, form.parent.data)
+        unchanged = caching.not_modified(shared, reads_cookies=True)
+        if unchanged is not None:
+            return unchanged
+    response = render_post(post, form, page=page, version=version, settings=settings)
+    return response if shared is None else caching.public(response, shared, reads_cookies=True)
+
+
+def _shared_version(post: Post, version: tuple, settings, page: int, parent: str) -> tuple:
+    """All that the shared page of a post is drawn from: the post, its thread's version,
+    the settings that page it, the page asked for, the comment replied to, the links
+    that receive pings, and the age of the form's stamp (intake.stamp_era: a kept copy
+    never holds a stamp too old to be sent)."""
+    comments_open = policy.is_open(post, EntryType.COMMENT, settings.close_after_days, utcnow())
+    return (
+        (post.id, post.title, post.body_html, post.url, post.pings_open, comments_open),
+        version,
+        (settings.comments_per_page, settings.thread_depth),
+        (page, parent),
+        _discovery(post),
+        intake.stamp_era(),
+    )
 
 
 @bp.get(f"/comments/<int(max={MAX_ID}):comment_id>")
@@ -70,7 +100,11 @@ def submit_comment(slug: str):
 
     # Moderators are not held to the flood rule (SPEC §2, COMMENT_FLOOD_SECONDS) nor to
     # the rate limit.
-    stored = intake.take_comment(form, lambda: slug, again, lambda: current_user.is_authenticated)
+    # The POST came from our own page (security.guard_reader_forms): a page elsewhere
+    # cannot borrow a moderator's session to be spared.
+    stored = intake.take_comment(
+        form, slug, lambda: slug, again, lambda: current_user.is_authenticated
+    )
     if isinstance(stored, Response):
         return stored
     # The page of comments it lands on (the pages of issue 6's Discussion settings), its
@@ -78,24 +112,6 @@ def submit_comment(slug: str):
     response = redirect(rendering.entry_url(stored), 303)
     intake.remember_author(response, form, stored.id)
     return response
-
-
-@bp.errorhandler(CSRFError)
-def expired_form(error: CSRFError):
-    """Keep what the reader typed when the form's token has expired (SPEC §3: an invalid
-    form is re-rendered with what was typed kept)."""
-    if request.endpoint != "public.submit_comment":
-        return render_template("error.html", message=error.description), 400
-    try:
-        post = posts.get_post(db.get_session(), request.view_args["slug"])
-    except errors.NotFound as missing:  # raised here, no other error handler would run
-        return render_template("error.html", title="Not found", message=missing.message), 404
-    return render_post(
-        post,
-        CommentForm(),
-        400,
-        notice="This form had expired. Please check it and send it again.",
-    )
 
 
 def render_post(
@@ -106,16 +122,17 @@ def render_post(
     *,
     page: int | None = None,
     version: tuple | None = None,
+    settings: discussion.Settings | None = None,
 ) -> Response:
     """Render a page of the post around the given form, with the reader's own pending entries.
 
     `page` defaults to the page of the entry the form replies to (a form sent back with
     errors stays where it was opened), else the first; `version` is the post's
-    thread_version when the caller read it already.
+    thread_version and `settings` the Discussion settings, when the caller read them
+    already.
     """
-    session = db.get_session()
     own_ids = cookies.own_entry_ids()
-    settings = discussion.load(session)
+    settings = settings or discussion.load(db.get_session())
     comments_open = policy.is_open(post, EntryType.COMMENT, settings.close_after_days, utcnow())
     parent_id = entry_id(form.parent.data)
     if page is None:
@@ -137,7 +154,7 @@ def render_post(
             replying_to=replying_to,
             notice=notice,
             discovery=discovery,
-            form_stamp=intake.shown_stamp(),
+            form_stamp=intake.shown_stamp(post.slug),
         ),
         status,
     )

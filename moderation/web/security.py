@@ -2,23 +2,36 @@
 (Security headers): nosniff, a Referrer-Policy, a CSP without inline script, no framing
 of the dashboard; HttpOnly, SameSite=Lax session cookies, Secure behind https). The
 embed frame's pages (issue 13, under /embed/) may be framed by the registered sites too.
+
+Only the dashboard's forms carry a CSRF token, kept in the session. The readers' forms
+(the comment form, Your data, the mailed links' buttons) must not need a session, so
+that their pages set no cookie and a CDN may keep them (issue 16): their POSTs are
+guarded by where they come from instead (`guard_reader_forms`), and the comment form by
+its signed stamp too (forms.form_stamp).
 """
 
 import re
 from collections.abc import Iterable
 
-from flask import Flask, Response, g, request
+from flask import Blueprint, Flask, Response, g, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
 from moderation.infra import db
+from moderation.rules import urls
 from moderation.services import sites
+from moderation.web import site
 
-# Every state change needs a token, but for three blueprints that create_app exempts: the
-# linkback receivers (protocols, not forms), and the JSON API and the embed frame (no
-# session: a signed form stamp and an Origin check guard their POSTs instead).
+# Every state change needs a token, but for the blueprints that create_app exempts: the
+# linkback receivers (protocols, not forms), and the readers' forms, the JSON API and the
+# embed frame (no session: an Origin check and a signed form stamp guard their POSTs).
 csrf = CSRFProtect()
+
+FOREIGN_ORIGIN = (
+    "This form can be sent only from the page that shows it: the request came from "
+    "another site, or did not say where it came from."
+)
 
 PUBLIC_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http:; "
@@ -59,11 +72,56 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def save_session(self, app: Flask, session, response: Response) -> None:
         """Leave a public read (web/caching.py) alone: no Set-Cookie, which a CDN would
-        hand to every reader, and no `Vary: Cookie` (Flask-Login looks into every
-        session), which would keep one copy per cookie."""
+        hand to every reader, and no `Vary: Cookie` for a look into the session (Flask-Login
+        takes one); caching.public says it where our own cookies change the page."""
         if response.cache_control.public:
             return
         super().save_session(app, session, response)
+
+
+def sender_origin() -> str | None:
+    """The origin a POST says it comes from: its Origin header, else its Referer's; None
+    when it names neither, or an opaque one ("null")."""
+    sender = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    try:
+        return urls.origin(sender)
+    except ValueError:
+        return None
+
+
+def from_our_pages(*others: str) -> bool:
+    """Whether the POST comes from a page of ours, or of one of the `others` origins.
+
+    Ours is the address the POST went to, and SITE_URL's (a proxy in front may change
+    the scheme). The Host header is safe here, unlike for the links we write: a browser
+    sends the host of the address it posts to, and a page elsewhere cannot change it.
+    """
+    sender = sender_origin()
+    if sender is None:
+        return False
+    ours = {urls.origin(request.host_url)}
+    if site.known():
+        ours.add(urls.origin(site.base_url()))
+    return sender in ours or sender in others
+
+
+def guard_reader_forms(bp: Blueprint, *, except_views: tuple[str, ...] = ()) -> None:
+    """Take `bp`'s POSTs without a CSRF token, from our own pages alone: a POST from
+    another site's page, or one that says not where it comes from, is refused before
+    anything is read. Browsers send an Origin with every POST, so no reader's form is
+    refused; a moderator's session cannot be borrowed by a page elsewhere either.
+    `except_views` (endpoint names) are taken from anywhere: their URL's secret key is
+    the credential, and mail clients post them (RFC 8058)."""
+    csrf.exempt(bp)
+
+    @bp.before_request
+    def refuse_foreign_posts():
+        if request.method != "POST" or request.endpoint in except_views:
+            return None
+        if from_our_pages():
+            return None
+        page = render_template("error.html", title="Forbidden", message=FOREIGN_ORIGIN)
+        return Response(page, 403)
 
 
 def _headers(response: Response) -> Response:

@@ -1,23 +1,22 @@
 """The pages readers' mails link to (issue 14): confirm an address, and unsubscribe one.
 
 The secret key in the link is the credential; no login. A GET never changes anything
-(mail scanners fetch every link): it shows one button, whose POST does. The unsubscribe
-POST also takes a mail client's one-click POST (RFC 8058, body
-`List-Unsubscribe=One-Click`), which carries no CSRF token: that view alone is exempt.
+(mail scanners fetch every link): it shows one button, whose POST does, from our own
+page alone (security.guard_reader_forms: no session, no cookie). The unsubscribe POST
+also takes a mail client's one-click POST (RFC 8058, body `List-Unsubscribe=One-Click`),
+which comes from no page: that view alone is taken from anywhere.
 No page names the address: who is subscribed is nobody else's business (issue 14).
 """
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
+from flask import Blueprint, make_response, redirect, render_template, url_for
 
 from moderation.infra import db
-from moderation.rules import errors, notifications
+from moderation.rules import notifications
 from moderation.services import subscriptions
-from moderation.web import caching
+from moderation.web import caching, security
 
 bp = Blueprint("subscriptions", __name__, url_prefix="/mail")
-
-EXPIRED = "This page had expired. Please press the button again."
+security.guard_reader_forms(bp, except_views=("subscriptions.unsubscribe",))
 
 
 @bp.get("/confirm/<key>")
@@ -35,7 +34,7 @@ def confirm_page(key: str):
 
 @bp.post("/confirm/<key>")
 def confirm(key: str):
-    """Confirm this address (the page's button, with its CSRF token)."""
+    """Confirm this address (the page's button)."""
     session = db.get_session()
     subscriptions.confirm(session, key)
     session.commit()
@@ -59,26 +58,14 @@ def unsubscribe_page(key: str):
 @bp.post("/unsubscribe/<key>")
 def unsubscribe(key: str):
     """Unsubscribe this address at once: the page's button, or a mail client's one-click
-    POST (RFC 8058), which has no CSRF token: create_app exempts this view (the key in
-    the URL is the credential)."""
+    POST (RFC 8058), which comes from no page (the key in the URL is the credential)."""
     session = db.get_session()
     subscriptions.unsubscribe(session, key)
     session.commit()
     return _unsubscribed()
 
 
-@bp.errorhandler(CSRFError)
-def expired_form(error: CSRFError):
-    """The Confirm button's token had expired: the button again, saying so."""
-    key = request.view_args["key"]
-    try:
-        subscriptions.find(db.get_session(), key)
-    except errors.NotFound as missing:  # raised here, no other error handler would run
-        return render_template("error.html", title="Not found", message=missing.message), 404
-    return _confirm_form(key, notice=EXPIRED, status=400)
-
-
-def _confirm_form(key: str, notice: str = "", status: int = 200):
+def _confirm_form(key: str):
     return _page(
         "Confirm your address",
         "Someone, we hope you, asked to be mailed about their comments at this address. "
@@ -86,9 +73,6 @@ def _confirm_form(key: str, notice: str = "", status: int = 200):
         "else to an address until it is confirmed.",
         button="Confirm",
         action=url_for("subscriptions.confirm", key=key),
-        token=True,
-        notice=notice,
-        status=status,
     )
 
 
@@ -102,7 +86,8 @@ def _unsubscribed():
 
 def _page(title: str, message: str, status: int = 200, **form):
     """A short page: no address on it, kept by no cache, and its secret URL sent as a
-    Referer to our own pages alone (the CSRF check over https wants one)."""
+    Referer to our own pages alone (guard_reader_forms reads it when a POST has no
+    Origin)."""
     response = make_response(
         render_template("public/subscription.html", title=title, message=message, **form),
         status,

@@ -5,7 +5,8 @@ The form answers the same whether or not the address is known, so it is no oracl
 it is rate-limited (DATA_REQUEST_RATE_LIMIT) per IP and per address, the address
 counted by a keyed digest: limiter keys may be stored or logged, the address must not.
 No page, URL or header names the address; the mailed link's key is the credential. A
-GET changes nothing (mail scanners follow links): the buttons POST.
+GET changes nothing (mail scanners follow links): the buttons POST, from our own pages
+alone (security.guard_reader_forms: no session, no cookie).
 """
 
 import hashlib
@@ -17,10 +18,11 @@ from flask_wtf import FlaskForm
 
 from moderation.infra import db, ratelimit
 from moderation.services import data_requests, personal_data
-from moderation.web import caching, site
+from moderation.web import caching, security, site
 from moderation.web.forms import email_field
 
 bp = Blueprint("your_data", __name__)
+security.guard_reader_forms(bp)
 
 ASKED = (
     "If we hold anything for that address, we have sent it a link that shows what, "
@@ -39,6 +41,9 @@ NO_ADDRESS = (
 
 class DataRequestForm(FlaskForm):
     """The address a reader asks about."""
+
+    class Meta:
+        csrf = False
 
     email = email_field("Email address")
 
@@ -123,7 +128,7 @@ def erase(key: str):
 
 def _page(template: str, status: int = 200, **context):
     """A page kept by no cache, whose secret URL goes as a Referer to our own pages alone
-    (the CSRF check over https wants one)."""
+    (guard_reader_forms reads it when a POST has no Origin)."""
     response = make_response(render_template(template, **context), status)
     response.headers["Referrer-Policy"] = "same-origin"
     return caching.private(response)

@@ -162,6 +162,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+PUBLIC_ADDRESS = "https://comments.example"
+
+
 @pytest.fixture
 def two_servers(database_url, post):
     """Two app processes (flask run) on one database and one Redis, as on two hosts."""
@@ -177,6 +180,8 @@ def two_servers(database_url, post):
         "COMMENT_FORM_MIN_SECONDS": "0",
         "TRUSTED_PROXIES": "1",
         "JOB_WORKERS": "0",
+        # Both hosts serve one public address, behind a load balancer.
+        "SITE_URL": PUBLIC_ADDRESS,
     }
     ports = [_free_port(), _free_port()]
     processes = [
@@ -215,15 +220,14 @@ def test_two_app_processes_on_one_redis_share_the_comment_rate_limit(two_servers
     browser = requests.Session()
     headers = {"X-Forwarded-For": ip}
     form = browser.get(f"{first}/posts/a-post/", headers=headers, timeout=5).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
     shown = re.search(r'name="shown" type="hidden" value="([^"]+)"', form).group(1)
+    headers["Origin"] = PUBLIC_ADDRESS  # the page was read at the public address
 
     def post(base: str, number: int) -> int:
         data = {
             "comment": f"Comment {number}",
             "name": "Ada",
             "email": "ada@example.net",
-            "csrf_token": token,
             "shown": shown,
         }
         response = browser.post(

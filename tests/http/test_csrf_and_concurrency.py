@@ -1,12 +1,16 @@
 """Forged posts change nothing; honest concurrent posts are all kept."""
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 import requests
 
+from moderation.infra import db
+from moderation.services import posts
+from tests.conftest import create_moderator, log_in
 from tests.forms import parse_form, send
-from tests.helpers import COMMENT, entries, submit, token_in
+from tests.helpers import COMMENT, comment_form, entries, submit
 
 
 @pytest.fixture
@@ -15,28 +19,59 @@ def app(make_app):
     return make_app(TRUSTED_PROXIES=1)
 
 
-def test_comment_without_csrf_token_gets_400_keeps_the_text_and_stores_nothing(
-    app, client, post, clock
+FOREIGN = "This form can be sent only from the page that shows it"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://elsewhere.example"},
+        {"Referer": "https://elsewhere.example/a-page"},
+        {"Origin": "null"},  # a sandboxed frame, a file
+        {},  # says not where it comes from
+    ],
+    ids=["origin", "referer", "opaque", "neither"],
+)
+def test_a_comment_not_sent_from_our_page_is_refused_and_nothing_is_stored(
+    app, client, post, clock, headers
 ):
-    response = submit(client, comment="Words worth keeping", csrf_token=None)
+    form = replace(comment_form(client), referrer=None)
+    clock.advance(30)
+    response = send(client, form, request={"headers": headers}, **COMMENT)
+    assert response.status_code == 403
+    assert FOREIGN in response.get_data(as_text=True)
+    assert entries(app) == []
+
+
+def test_a_page_elsewhere_cannot_post_with_a_moderators_session(app, post, clock):
+    """The moderator's cookie goes with a POST from anywhere; the POST's origin does not."""
+    create_moderator(app)
+    moderator = log_in(app)
+    form = replace(comment_form(moderator), referrer=None)
+    clock.advance(30)
+    headers = {"Origin": "https://elsewhere.example"}
+    response = send(moderator, form, request={"headers": headers}, **COMMENT)
+    assert response.status_code == 403
+    assert entries(app) == []
+
+
+def test_a_form_from_another_post_is_refused_and_the_text_kept(app, client, post, clock):
+    with app.app_context():
+        session = db.get_session()
+        posts.create_post(session, "other-post", "Another Post", "<p>More.</p>")
+        session.commit()
+    other = comment_form(client, "other-post")
+    clock.advance(30)
+    response = send(client, replace(other, action="/posts/a-post/comments"), **COMMENT)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "This form had expired. Please check it and send it again." in page
-    assert "Words worth keeping</textarea>" in page
+    assert "This form is too old to be sent." in page
+    assert f"{COMMENT['comment']}</textarea>" in page
     assert entries(app) == []
-    # The re-rendered form carries a fresh token that works.
-    clock.advance(30)
-    retry = send(client, parse_form(page, "form.comment-form"), **COMMENT)
+    again = parse_form(page, "form.comment-form", "/posts/a-post/")
+    retry = send(client, replace(again, referrer=other.referrer), **COMMENT)
     assert retry.status_code == 303
     assert len(entries(app)) == 1
-
-
-def test_comment_with_a_token_from_another_session_is_refused(app, post):
-    victim, attacker = app.test_client(), app.test_client()
-    token = token_in(attacker.get("/posts/a-post/").get_data(as_text=True))
-    response = submit(victim, csrf_token=token)
-    assert response.status_code == 400
-    assert entries(app) == []
 
 
 def _reader_forms(live_server: str, count: int) -> list[tuple[requests.Session, dict]]:
@@ -45,6 +80,7 @@ def _reader_forms(live_server: str, count: int) -> list[tuple[requests.Session, 
     for number in range(count):
         browser = requests.Session()
         browser.headers["X-Forwarded-For"] = f"198.51.100.{number + 1}"
+        browser.headers["Origin"] = live_server  # as a browser sends with a form's POST
         page = browser.get(f"{live_server}/posts/a-post/", timeout=10).text
         readers.append((browser, parse_form(page, "form.comment-form", "/posts/a-post/")))
     return readers

@@ -224,13 +224,6 @@ def test_security_headers_on_every_page(client, post):
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
 
 
-def test_session_cookie_is_httponly_lax_and_secure_over_https(app, post):
-    plain = app.test_client().get("/posts/a-post/").headers["Set-Cookie"]
-    assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
-    secure = app.test_client().get("/posts/a-post/", base_url="https://localhost")
-    assert "Secure" in secure.headers["Set-Cookie"]
-
-
 def test_post_page_has_no_inline_script(client, app, post):
     add_approved_comment(app, post)
     page = _page(client.get("/posts/a-post/"))

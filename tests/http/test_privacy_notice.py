@@ -61,7 +61,7 @@ def test_the_notice_says_what_the_settings_make_it(make_app, config, discussion,
     links = BeautifulSoup(response.text, "html.parser").select(".privacy-notice a[href]")
     assert [link["href"] for link in links] == ["/your-data"]
     # Shared by every reader, as a thread's reads are; redrawn when the settings change.
-    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert response.headers["Cache-Control"] == "public, max-age=60, s-maxage=60"
     assert "Set-Cookie" not in response.headers
     assert (response.headers["ETag"] != first.headers["ETag"]) == bool(discussion)
     again = client.get("/privacy", headers={"If-None-Match": response.headers["ETag"]})

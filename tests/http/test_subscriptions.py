@@ -231,7 +231,8 @@ def test_the_confirm_page_confirms_by_its_post_and_its_get_changes_nothing(app, 
         assert page.status_code == 200
     assert subscriber(app).confirmed is None
     form = page_form(client, link(CONFIRM, asked), "form.subscription-form")
-    assert form.method == "post" and form.fields.get("csrf_token")
+    assert form.method == "post" and "csrf_token" not in form.fields
+    assert "Set-Cookie" not in page.headers  # no session: the button's page sets no cookie
 
     confirmed = confirm(app, asked)
 
@@ -241,14 +242,15 @@ def test_the_confirm_page_confirms_by_its_post_and_its_get_changes_nothing(app, 
     assert confirmed.headers["Cache-Control"] == "private, no-store"
 
 
-def test_the_confirm_button_without_its_token_is_refused_and_confirms_nothing(
-    app, post, mail_server
+@pytest.mark.parametrize("headers", [{"Origin": "https://elsewhere.example"}, {}])
+def test_the_confirm_button_sent_from_elsewhere_is_refused_and_confirms_nothing(
+    app, post, mail_server, headers
 ):
     comment(app)
     [asked] = deliver(app, mail_server)
-    response = app.test_client().post(link(CONFIRM, asked))
-    assert response.status_code == 400
-    assert "expired" in page_text(response)
+    response = app.test_client().post(link(CONFIRM, asked), headers=headers)
+    assert response.status_code == 403
+    assert "can be sent only from the page that shows it" in page_text(response)
     assert subscriber(app).confirmed is None
 
 
@@ -262,7 +264,7 @@ def test_the_confirm_button_without_its_token_is_refused_and_confirms_nothing(
     ],
 )
 def test_an_unknown_key_is_a_404_with_a_clear_page(client, method, path):
-    response = client.open(path, method=method)
+    response = client.open(path, method=method, headers={"Origin": "http://localhost"})
     assert response.status_code == 404
     assert "This link is not known here" in page_text(response)
 
@@ -601,5 +603,9 @@ def test_the_apis_answer_is_the_same_whether_the_address_was_known(
 @pytest.mark.parametrize("key", ["a%00b", "9" * 5000, "not%20a%20key"])
 @pytest.mark.parametrize("page", ["confirm", "unsubscribe"])
 def test_a_key_that_is_no_key_of_ours_is_404_even_a_nul_on_postgresql(client, page, key):
-    for response in (client.get(f"/mail/{page}/{key}"), client.post(f"/mail/{page}/{key}")):
+    ours = {"Origin": "http://localhost"}
+    for response in (
+        client.get(f"/mail/{page}/{key}"),
+        client.post(f"/mail/{page}/{key}", headers=ours),
+    ):
         assert response.status_code == 404

@@ -101,7 +101,7 @@ def thread():
     settings = discussion.load(session)
     base = site.base_url()  # in every address drawn; 503 while it is unknown
     now = time.time()
-    comment_form = shapes.form(form_stamp(_secret(), now), settings.thread_depth)
+    comment_form = shapes.form(form_stamp(_secret(), now, url), settings.thread_depth)
     if post is None:  # the first comment makes the thread, not a read
         return _no_thread(session, url, page, comment_form, now)
     own_ids = reader_token.entry_ids(_secret(), request.args.get("own"), now)
@@ -116,7 +116,7 @@ def thread():
             (page, comments_open, settings.comments_per_page, settings.thread_depth),
             base,
         )
-        version = (shape, post.title, post.url, intake.stamp_era(now))
+        version = (shape, post.title, post.url, intake.stamp_era())
         if caching.public(response, version).status_code == 304:
             return response
     drawn = _drawn_page(post, own_ids, page, settings, comments_open, shape)
@@ -178,7 +178,7 @@ def _no_thread(session, url: str, page: int, form: shapes.Form, now: float) -> R
     registered = sites.site_for(session, url)
     canonical = canonical_url(url, keep_query=bool(registered and registered.keep_query))
     title = " ".join(request.args.get("title", "").split())[:TITLE_MAX_CHARS]
-    version = ("no thread", canonical, title, form["thread_depth"], intake.stamp_era(now))
+    version = ("no thread", canonical, title, form["thread_depth"], intake.stamp_era())
     response = caching.public(Response(mimetype="application/json"), version)
     if response.status_code == 200:
         body: shapes.Thread = {
@@ -271,7 +271,7 @@ def create_comment():
     # The HTML form's own path: the stamp's age, COMMENT_RATE_LIMIT (one budget per
     # address with the form), the flood rule, the Discussion rules; no one is exempt,
     # moderators included: the API knows no one.
-    stored = intake.take_comment(form, thread_slug, again, exempt=lambda: False)
+    stored = intake.take_comment(form, url, thread_slug, again, exempt=lambda: False)
     if isinstance(stored, Response):
         return stored
     now = time.time()
