@@ -56,7 +56,7 @@ def poster(app, secret: str):
     form = BeautifulSoup(page.text, "html.parser").select_one("form.comment-form")
     hidden = {tag["name"]: tag.get("value", "") for tag in form.select("input[type=hidden]")}
     if "shown" in hidden:
-        hidden["shown"] = form_stamp(secret, time.time() - 60)
+        hidden["shown"] = form_stamp(secret, time.time() - 60, SLUG)
     sent = 0
 
     def post() -> None:

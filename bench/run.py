@@ -92,7 +92,7 @@ TYPED = {
     "comment": "Thanks for the write-up. I walked across on Sunday and the new cycle lane\n"
     "is a real improvement; more at https://example.org/bridge-walk/ if you are curious.",
 }
-SHOWN = form_stamp(SECRET, time.time() - 60)
+SHOWN = form_stamp(SECRET, time.time() - 60, POST_TARGET)
 
 
 def page_url(slug: str) -> str:

@@ -88,7 +88,7 @@ def _seconds(value: str) -> float:
 
 
 def _rate_limit(value: str) -> str:
-    """A Flask-Limiter rate such as "10 per minute", checked now rather than at first use."""
+    """A rate such as "10 per minute" (limits.parse), checked now rather than at first use."""
     limits.parse(value)  # raises ValueError
     return value.strip()
 

@@ -106,7 +106,7 @@ def test_requests_are_limited_per_address_and_per_ip(app, post, emails, readers)
     assert [answer.status_code for answer in answers] == [200, 200, 429]
     assert your_data.TOO_MANY in answers[-1].get_data(as_text=True)
     # The limiter's keys may be stored or logged: they hold a keyed digest, not the address.
-    keys = str(list(app.extensions["moderation.limiter"].limiter.storage.storage))
+    keys = str(list(app.extensions["moderation.limiter"].shared.storage.storage))
     assert "data-request-address" in keys and ADDRESS.lower() not in keys.lower()
 
 
