@@ -53,11 +53,12 @@ class Settings:
         return (rank - 1) // max(self.comments_per_page, 1) + 1
 
 
+_STORED = select(DiscussionSettings).where(DiscussionSettings.id == SETTINGS_ID)
+
+
 def load(session: Session) -> Settings:
     """The settings, or the defaults before an administrator first saves them: one query."""
-    return from_row(
-        session.scalar(select(DiscussionSettings).where(DiscussionSettings.id == SETTINGS_ID))
-    )
+    return from_row(session.scalar(_STORED))
 
 
 def from_row(row: DiscussionSettings | None) -> Settings:
@@ -95,7 +96,7 @@ def _defaults() -> dict[str, bool | int | str]:
 
 def raw(session: Session) -> dict[str, bool | int | str]:
     """The settings as stored, word lists as typed, for the form; the defaults before any save."""
-    row = session.scalar(select(DiscussionSettings).where(DiscussionSettings.id == SETTINGS_ID))
+    row = session.scalar(_STORED)
     if row is None:
         return _defaults()
     return {name: getattr(row, name) for name in FIELDS}

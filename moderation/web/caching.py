@@ -55,7 +55,5 @@ def _shared(response: Response, reads_cookies: bool) -> Response:
     if reads_cookies:
         response.vary.add("Cookie")
     max_age = current_app.config["PAGE_MAX_AGE"]
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    response.cache_control.s_maxage = max_age
+    response.headers["Cache-Control"] = f"public, max-age={max_age}, s-maxage={max_age}"
     return response

@@ -5,6 +5,9 @@ remembered details, so it carries no cookie and a CDN may keep it (web/caching.p
 form needs no session (web/security.py, guard_reader_forms).
 """
 
+import secrets
+import sys
+
 from flask import (
     Blueprint,
     Response,
@@ -16,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from moderation.infra import db
+from moderation.infra import db, fragments
 from moderation.infra.models import Post, utcnow
 from moderation.rules import identicon, policy
 from moderation.rules.limits import MAX_ID
@@ -28,6 +31,10 @@ from moderation.web.forms import CommentForm, entry_id
 
 bp = Blueprint("public", __name__)
 security.guard_reader_forms(bp)
+
+# Stands for the form's stamp in a kept page: no comment can hold it, as no one knows it.
+_STAMP_MARK = secrets.token_hex(16)
+_KEPT = ("Content-Type", "X-Pingback", "Link")  # a kept page's headers
 
 
 @bp.get("/")
@@ -43,22 +50,48 @@ def post(slug: str):
     session = db.get_session()
     post, version = threads.post_with_version(session, slug)
     settings = discussion.load(session)
-    form = CommentForm()
     remembered = cookies.remembered_commenter()
+    replying_to = request.args.get("replytocom", "")
+    shared = None
+    if not remembered and not cookies.own_entry_ids():
+        shared = _shared_version(post, version, settings, page, replying_to)
+        unchanged = caching.not_modified(shared, reads_cookies=True)
+        if unchanged is not None:
+            return unchanged
+    if shared is None:
+        form = _form(remembered, replying_to)
+        return render_post(post, form, page=page, version=version, settings=settings)
+    # The shared page is kept whole, but for the form's stamp, which is made afresh for
+    # each reader (the time trap counts from it). A reply's page is drawn each time: any
+    # text may follow ?replytocom=, and such pages would push the others out.
+    cache, key = fragments.cache(), ("post page", post.id, page)
+    kept = None if replying_to else cache.get(key, shared)
+    if kept is None:
+        form = _form(None, replying_to)
+        drawn = render_post(
+            post, form, page=page, version=version, settings=settings, stamp=_STAMP_MARK
+        )
+        kept = (drawn.get_data(as_text=True), [(k, v) for k, v in drawn.headers if k in _KEPT])
+        if not replying_to:
+            cache.put(key, shared, kept, sys.getsizeof(kept[0]))
+    page_html, headers = kept
+    response = Response(
+        page_html.replace(_STAMP_MARK, intake.shown_stamp(post.slug)), headers=headers
+    )
+    return caching.public(response, shared, reads_cookies=True)
+
+
+def _form(remembered: dict[str, str] | None, replying_to: str) -> CommentForm:
+    """The comment form as a GET shows it: the reader's remembered details, the comment
+    it answers."""
+    form = CommentForm()
     if remembered:
         form.name.data = remembered["name"]
         form.email.data = remembered["email"]
         form.website.data = remembered["website"]
         form.remember.data = True
-    form.parent.data = request.args.get("replytocom", "")
-    shared = None
-    if not remembered and not cookies.own_entry_ids():
-        shared = _shared_version(post, version, settings, page, form.parent.data)
-        unchanged = caching.not_modified(shared, reads_cookies=True)
-        if unchanged is not None:
-            return unchanged
-    response = render_post(post, form, page=page, version=version, settings=settings)
-    return response if shared is None else caching.public(response, shared, reads_cookies=True)
+    form.parent.data = replying_to
+    return form
 
 
 def _shared_version(post: Post, version: tuple, settings, page: int, parent: str) -> tuple:
@@ -72,7 +105,7 @@ def _shared_version(post: Post, version: tuple, settings, page: int, parent: str
         version,
         (settings.comments_per_page, settings.thread_depth),
         (page, parent),
-        _discovery(post),
+        site.known() and site.base_url(),  # in every link, the receivers' included
         intake.stamp_era(),
     )
 
@@ -123,13 +156,14 @@ def render_post(
     page: int | None = None,
     version: tuple | None = None,
     settings: discussion.Settings | None = None,
+    stamp: str | None = None,
 ) -> Response:
     """Render a page of the post around the given form, with the reader's own pending entries.
 
     `page` defaults to the page of the entry the form replies to (a form sent back with
     errors stays where it was opened), else the first; `version` is the post's
     thread_version and `settings` the Discussion settings, when the caller read them
-    already.
+    already; `stamp` the form's, when not one made now.
     """
     own_ids = cookies.own_entry_ids()
     settings = settings or discussion.load(db.get_session())
@@ -154,7 +188,7 @@ def render_post(
             replying_to=replying_to,
             notice=notice,
             discovery=discovery,
-            form_stamp=intake.shown_stamp(post.slug),
+            form_stamp=stamp or intake.shown_stamp(post.slug),
         ),
         status,
     )

@@ -2,6 +2,7 @@
 a post's page is public with an ETag and a 304, and a reader with a pending comment of
 their own gets it at once, kept by no one."""
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -187,3 +188,35 @@ def test_a_comment_sent_from_a_cached_copy_of_the_page_is_taken(app, post, clock
     response = send(reader, form, **COMMENT)
     assert response.status_code == 303
     assert len(entries(app)) == 1
+
+
+def _stamp(page) -> str:
+    return comment_form_stamp(page.get_data(as_text=True))
+
+
+def comment_form_stamp(html: str) -> str:
+    [stamp] = re.findall(r'name="shown" type="hidden" value="([^"]+)"', html)
+    return stamp
+
+
+def test_a_kept_page_gives_each_reader_a_stamp_made_for_them(app, client, post, clock):
+    """The time trap counts from when this reader was shown the form, not from when the
+    page was first drawn."""
+    first = client.get("/posts/a-post/")
+    clock.advance(5)
+    second = client.get("/posts/a-post/")
+    assert second.headers["ETag"] == first.headers["ETag"]  # the same kept page
+    assert _stamp(second) != _stamp(first)
+    assert second.get_data(as_text=True).replace(_stamp(second), "") == first.get_data(
+        as_text=True
+    ).replace(_stamp(first), "")
+
+
+def test_a_kept_thread_gives_each_reader_a_stamp_made_for_them(app, client, thread, clock):
+    path = f"/api/v1/thread?url={thread}"
+    first = client.get(path).get_json()
+    clock.advance(5)
+    second = client.get(path).get_json()
+    assert second["form"]["stamp"] != first["form"]["stamp"]
+    assert {**second, "form": None} == {**first, "form": None}
+    assert [entry["html"] for entry in second["entries"]] == ["<p>On the blog.</p>"]

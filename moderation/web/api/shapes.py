@@ -9,7 +9,6 @@ against the document, would catch one that slipped in.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC
 from typing import Annotated, Literal, NotRequired, Required
 
@@ -218,18 +217,6 @@ class OwnQuery(TypedDict):
 
 
 # Drawing.
-
-
-@dataclass(frozen=True)
-class DrawnPage:
-    """A page of a thread as every reader without a pending entry sees it: drawn once,
-    kept in the fragment cache (infra/fragments.py) until its entries change."""
-
-    count: int
-    page: int
-    pages: int
-    entries: list[Entry]
-    reactions: list[Entry]
 
 
 def form(stamp: str, thread_depth: int) -> Form:

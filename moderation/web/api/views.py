@@ -14,6 +14,8 @@ Shared reads (a thread with no pending entry of the reader's, the counts) are ca
 stamp ages (intake.stamp_era), and a kept copy never holds a stamp too old to be sent.
 """
 
+import secrets
+import sys
 import time
 from typing import Any
 
@@ -36,6 +38,9 @@ from moderation.web.forms import CommentForm, form_stamp
 
 bp = Blueprint("api", __name__, url_prefix=security.API_PATH)
 cors.init_app(bp)
+
+# Stands for the form's stamp in a kept thread: no entry can hold it, as no one knows it.
+_STAMP_MARK = secrets.token_hex(16)
 
 TITLE = "Comments API"
 VERSION = "1"
@@ -107,61 +112,51 @@ def thread():
     own_ids = reader_token.entry_ids(_secret(), request.args.get("own"), now)
     comments_open = policy.is_open(post, EntryType.COMMENT, settings.close_after_days, utcnow())
     response = Response(mimetype="application/json")
-    shape = None  # what the page of entries is drawn from, when every reader sees it
     if own_ids:
-        caching.private(response)
-    else:
-        shape = (
-            threads.thread_version(session, post),
-            (page, comments_open, settings.comments_per_page, settings.thread_depth),
-            base,
-        )
-        version = (shape, post.title, post.url, intake.stamp_era())
-        if caching.public(response, version).status_code == 304:
-            return response
-    drawn = _drawn_page(post, own_ids, page, settings, comments_open, shape)
-    body: shapes.Thread = {
-        "url": post.url or url,
-        "title": post.title,
-        "count": drawn.count,
-        "open": comments_open,
-        "page": drawn.page,
-        "pages": drawn.pages,
-        "entries": drawn.entries,
-        "reactions": drawn.reactions,
-        "form": comment_form,
-        "feed": _feed_url(post),
-    }
-    response.set_data(current_app.json.dumps(body))
+        own = _thread_json(post, url, own_ids, page, settings, comments_open, comment_form)
+        response.set_data(own)
+        return caching.private(response)
+    version = (
+        threads.thread_version(session, post),
+        (page, comments_open, settings.comments_per_page, settings.thread_depth),
+        (base, post.title, post.url),
+        intake.stamp_era(),
+    )
+    if caching.public(response, version).status_code == 304:
+        return response
+    # Kept whole for every reader, but for the form's stamp: each gets one made now.
+    cache, key = fragments.cache(), ("api page", post.id, page)
+    kept = cache.get(key, version)
+    if kept is None:
+        marked = shapes.form(_STAMP_MARK, settings.thread_depth)
+        kept = _thread_json(post, url, set(), page, settings, comments_open, marked)
+        cache.put(key, version, kept, sys.getsizeof(kept))
+    response.set_data(kept.replace(_STAMP_MARK, comment_form["stamp"]))
     return response
 
 
-def _drawn_page(
-    post, own_ids: set[int], page: int, settings, comments_open: bool, shape: tuple | None
-) -> shapes.DrawnPage:
-    """A page of the thread's entries, drawn; kept for every reader (`shape` tells from
-    what) unless it shows this reader's own pending ones, as the post page's are."""
-    cache = fragments.cache()
-    key = ("api", post.id, page)
-    if shape is not None:
-        kept = cache.get(key, shape)
-        if kept is not None:
-            return kept
+def _thread_json(
+    post, url: str, own_ids: set[int], page: int, settings, comments_open: bool, form
+) -> str:
+    """A page of the thread as the API answers it, with the reader's own pending entries
+    where they will stand."""
     thread = threads.post_thread(
         db.get_session(), post, own_ids, _secret().encode(), page, settings, comments_open
     )
     drawer = _drawer()
-    drawn = shapes.DrawnPage(
-        count=thread.approved_count,
-        page=thread.page,
-        pages=thread.pages,
-        entries=drawer.entries(shapes.top_level(thread.entries)),
-        reactions=drawer.entries(thread.reactions),
-    )
-    if shape is not None:
-        size = len(current_app.json.dumps([drawn.entries, drawn.reactions]))
-        cache.put(key, shape, drawn, size)
-    return drawn
+    body: shapes.Thread = {
+        "url": post.url or url,
+        "title": post.title,
+        "count": thread.approved_count,
+        "open": comments_open,
+        "page": thread.page,
+        "pages": thread.pages,
+        "entries": drawer.entries(shapes.top_level(thread.entries)),
+        "reactions": drawer.entries(thread.reactions),
+        "form": form,
+        "feed": _feed_url(post),
+    }
+    return current_app.json.dumps(body)
 
 
 def _feed_url(post) -> str:
