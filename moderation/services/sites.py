@@ -11,7 +11,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from moderation.infra import fetch, jobs
@@ -82,12 +82,17 @@ def remove_site(session: Session, url: str) -> Site:
     return site
 
 
+# Built once: every read of a registered site's thread runs both.
+_SITE_AT = select(Site).where(Site.origin == bindparam("origin"))
+_POSTS_AT = select(Post).where(or_(Post.url == bindparam("url"), Post.url == bindparam("typed")))
+
+
 def site_for(session: Session, url: str) -> Site | None:
     """The registered site whose origin the URL has; None when none has it."""
     url = url.strip()
     if not is_web_url(url):
         return None
-    return session.scalar(select(Site).where(Site.origin == origin(url)))
+    return session.scalar(_SITE_AT, {"origin": origin(url)})
 
 
 def site_origins(session: Session) -> list[str]:
@@ -136,8 +141,8 @@ def _place(session: Session, url: str) -> tuple[Site, str]:
 
 def _post_at(session: Session, canonical: str, url: str) -> Post | None:
     # A post made with `posts create --url` keeps its URL as typed: match that spelling too.
-    candidates = {canonical, without_fragment(url.strip())}
-    posts = session.scalars(select(Post).where(Post.url.in_(candidates))).all()
+    typed = without_fragment(url.strip())
+    posts = session.scalars(_POSTS_AT, {"url": canonical, "typed": typed}).all()
     return next((p for p in posts if p.url == canonical), posts[0] if posts else None)
 
 
