@@ -5,7 +5,8 @@ rendered with a minimal Jinja template compiled once; one INSERT per comment POS
 answered with a 303; one SELECT per thread JSON (GET /api/v1/thread?url=<page>, the
 API's path): the first BENCH_PER_PAGE approved top-level comments of the post at that URL,
 oldest first, with all their approved replies, dumped as plain JSON (id, author, html,
-created, parent), the entries the API's first page holds. No forms, sanitising, threading,
+created, parent), the entries the API's first page holds; and an empty 304 at
+/not-modified, the least any Flask app answers. No forms, sanitising, threading,
 avatars, ETags or cookies: whatever the real app spends beyond this is its own cost.
 Served by bench/run.py as `gunicorn --chdir bench ceiling:app`, on a copy of the
 benchmark database (DATABASE_URL).
@@ -89,6 +90,12 @@ def thread() -> Response:
         for id_, author, html, created, parent in rows
     ]
     return Response(json.dumps({"entries": entries}), mimetype="application/json")
+
+
+@app.get("/not-modified")
+def not_modified() -> Response:
+    """Flask's floor: an empty 304, with no query and no ETag to check."""
+    return Response(status=304)
 
 
 @app.post("/posts/<slug>/comments")

@@ -157,6 +157,13 @@ SCENARIOS = (
     Scenario.same(
         "GET thread JSON, 2,000 comments", LONG_PAGE_TARGET, Call(thread_path("bench-2000"))
     ),
+    # How near our 304 comes to the least a Flask app can answer: an empty 304.
+    Scenario(
+        "GET post 304, Flask's floor",
+        None,
+        app=Call("/posts/bench-200/", 304, revalidate=True),
+        ceiling=Call("/not-modified", 304),
+    ),
     # And the thread's 304 against the ceiling's full JSON.
     Scenario(
         "GET thread JSON, 304",

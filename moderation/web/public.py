@@ -5,6 +5,7 @@ remembered details, so it carries no cookie and a CDN may keep it (web/caching.p
 form needs no session (web/security.py, guard_reader_forms).
 """
 
+import hashlib
 import secrets
 import sys
 
@@ -94,6 +95,11 @@ def _form(remembered: dict[str, str] | None, replying_to: str) -> CommentForm:
     return form
 
 
+def _digest(text: str) -> bytes:
+    """A post's body as a version holds it: the cache keeps versions, uncounted."""
+    return hashlib.sha256(text.encode()).digest()
+
+
 def _shared_version(post: Post, version: tuple, settings, page: int, parent: str) -> tuple:
     """All that the shared page of a post is drawn from: the post, its thread's version,
     the settings that page it, the page asked for, the comment replied to, the links
@@ -101,7 +107,7 @@ def _shared_version(post: Post, version: tuple, settings, page: int, parent: str
     never holds a stamp too old to be sent)."""
     comments_open = policy.is_open(post, EntryType.COMMENT, settings.close_after_days, utcnow())
     return (
-        (post.id, post.title, post.body_html, post.url, post.pings_open, comments_open),
+        (post.id, post.title, _digest(post.body_html), post.url, post.pings_open, comments_open),
         version,
         (settings.comments_per_page, settings.thread_depth),
         (page, parent),

@@ -68,6 +68,10 @@ class SessionInterface(SecureCookieSessionInterface):
         so a page cannot act as a moderator through it, and it sets no cookie."""
         if request.path == API_PATH or request.path.startswith(API_PATH + "/"):
             return self.make_null_session(app)
+        if app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+            # A reader's request (they have no session): an empty one, without building
+            # the cookie's signer, which Flask does first on every request.
+            return self.session_class()
         return super().open_session(app, request)
 
     def save_session(self, app: Flask, session, response: Response) -> None:
