@@ -59,22 +59,23 @@ def post(slug: str):
         unchanged = caching.not_modified(shared, reads_cookies=True)
         if unchanged is not None:
             return unchanged
-    if shared is None:
+    if shared is None or replying_to:
+        # A reply's page is drawn each time (its entries are kept): any text may follow
+        # ?replytocom=, and such pages would push the others out.
         form = _form(remembered, replying_to)
-        return render_post(post, form, page=page, version=version, settings=settings)
+        drawn = render_post(post, form, page=page, version=version, settings=settings)
+        return drawn if shared is None else caching.public(drawn, shared, reads_cookies=True)
     # The shared page is kept whole, but for the form's stamp, which is made afresh for
-    # each reader (the time trap counts from it). A reply's page is drawn each time: any
-    # text may follow ?replytocom=, and such pages would push the others out.
+    # each reader (the time trap counts from it).
     cache, key = fragments.cache(), ("post page", post.id, page)
-    kept = None if replying_to else cache.get(key, shared)
+    kept = cache.get(key, shared)
     if kept is None:
-        form = _form(None, replying_to)
+        form = _form(None, "")
         drawn = render_post(
             post, form, page=page, version=version, settings=settings, stamp=_STAMP_MARK
         )
         kept = (drawn.get_data(as_text=True), [(k, v) for k, v in drawn.headers if k in _KEPT])
-        if not replying_to:
-            cache.put(key, shared, kept, sys.getsizeof(kept[0]))
+        cache.put(key, shared, kept, sys.getsizeof(kept[0]))
     page_html, headers = kept
     response = Response(
         page_html.replace(_STAMP_MARK, intake.shown_stamp(post.slug)), headers=headers
@@ -177,7 +178,10 @@ def render_post(
     parent_id = entry_id(form.parent.data)
     if page is None:
         page = rendering.page_of(parent_id)
-    thread = rendering.rendered_thread(post, own_ids, page, settings, comments_open, version)
+    # A page kept whole (stamp given) holds its entries: they are not kept twice.
+    thread = rendering.rendered_thread(
+        post, own_ids, page, settings, comments_open, version, keep=stamp is None
+    )
     discovery = _discovery(post)
     replying_to = thread.reply_authors.get(parent_id)
     if replying_to is None and status == 200:

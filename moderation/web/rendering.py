@@ -72,10 +72,12 @@ def rendered_thread(
     version: tuple | None = None,
     *,
     frame_url: str | None = None,
+    keep: bool = True,
 ) -> RenderedThread:
     """A page of the post's entries as HTML; shared between readers unless this one has
     pending ones. Kept per page and redrawn when the entries or the settings that shape
-    them change. `frame_url` draws them for the embed frame at that address (issue 13):
+    them change; not kept when `keep` is false (the caller keeps the whole page that
+    holds it). `frame_url` draws them for the embed frame at that address (issue 13):
     its pages, permalinks and Reply links stay inside the frame."""
     session = db.get_session()
     cache = fragments.cache()
@@ -114,7 +116,7 @@ def rendered_thread(
         reply_authors={entry.id: entry.author for entry in thread.entries if entry.replyable},
         pages=thread.pages,
     )
-    if not own_ids:
+    if keep and not own_ids:
         cache.put(key, version, rendered)
     return rendered
 
