@@ -124,7 +124,7 @@ class Post(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# What the queue's search looks at (services/queue.py).
+# What the queue's search looks at (services/queue_search.py), and its index (migration 0014).
 SEARCHED_COLUMNS = ("author", "email", "website", "ip_address", "source_url", "body")
 
 
@@ -133,8 +133,10 @@ class Entry(Base):
 
     __tablename__ = "entries"
     __table_args__ = (
-        # The post page: approved entries of one post, oldest first.
-        Index("ix_entries_post_status_created", "post_id", "status", "created"),
+        # The post page: approved entries of one post, oldest first; and a thread's
+        # version (threads.thread_version: their count and newest `updated`) from the
+        # index alone.
+        Index("ix_entries_post_status_created_updated", "post_id", "status", "created", "updated"),
         # The queue: one status, newest first.
         Index("ix_entries_status_created", "status", "created"),
         # One linkback per source, type and post (SPEC §3 (Linkbacks): a repeated pingback
@@ -153,15 +155,9 @@ class Entry(Base):
         # The queue at scale (issue 16): "all" newest first, and the rule filter's count.
         Index("ix_entries_created_id", "created", "id"),
         Index("ix_entries_rule_status_created", "rule", "status", "created"),
-        # The queue's search: substrings through ILIKE and pg_trgm on PostgreSQL. SQLite has
-        # no such index and searches with LIKE: there it is an empty partial index.
-        Index(
-            "ix_entries_search",
-            *SEARCHED_COLUMNS,
-            postgresql_using="gin",
-            postgresql_ops=dict.fromkeys(SEARCHED_COLUMNS, "gin_trgm_ops"),
-            sqlite_where=false(),
-        ),
+        # The queue's search has an index of its own per database, not declared here
+        # (migration 0014): ix_entries_search (pg_trgm) on PostgreSQL, the FTS5 table
+        # entries_search on SQLite.
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

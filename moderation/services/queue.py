@@ -10,14 +10,18 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
-from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from moderation.infra.models import SEARCHED_COLUMNS, Entry, EntryCount, Post, Site
+from moderation.infra.models import Entry, EntryCount, Post, Site
 from moderation.rules import policy, retention
 from moderation.rules.statuses import EntryType, Status
+from moderation.services import queue_search
 
 PAGE_SIZE = 50
+# A filter's matches are counted up to this many (or up to its page, further on): past it
+# the page says "1000+", and the count costs the same at 100,000 entries as at 1,000.
+COUNTED = 1000
 TABS = ("all", "pending", "approved", "spam", "trash")  # "all": pending and approved
 ANY = "any"  # every status, spam and trash included: the command line's listing
 # The rule filter's options, (value, label); the labels come from the policy.
@@ -73,6 +77,7 @@ class QueuePage:
     total: int
     page: int
     pages: int
+    more: bool = False  # more than `total` entries match, and more than `pages` pages
 
 
 def _host(url: str | None) -> str:
@@ -157,12 +162,6 @@ _COLUMNS = (
     Post.slug,
     Post.title,
 )
-# The columns ix_entries_search holds.
-_SEARCHED = tuple(getattr(Entry, column) for column in SEARCHED_COLUMNS)
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _statuses(tab: str) -> list[Status]:
@@ -172,8 +171,9 @@ def _statuses(tab: str) -> list[Status]:
     return list(Status) if tab == ANY else [Status(tab)]
 
 
-def _narrowed(wanted: QueueFilter, dialect: str) -> list:
-    """What the filter asks beyond its tab, as conditions (the site's is on Post)."""
+def _filters(wanted: QueueFilter) -> list:
+    """What the filter asks beyond its tab and search, as conditions (the site's is on
+    Post)."""
     conditions = []
     if wanted.entry_type is not None:
         conditions.append(Entry.type == wanted.entry_type)
@@ -183,51 +183,110 @@ def _narrowed(wanted: QueueFilter, dialect: str) -> list:
         conditions.append(Post.site_id == wanted.site_id)
     if wanted.rule:
         conditions.append(Entry.rule == wanted.rule)
-    if wanted.search:
-        pattern = f"%{_escape_like(wanted.search)}%"
-        if dialect == "postgresql":  # substrings through ix_entries_search (pg_trgm)
-            found = [column.ilike(pattern, escape="\\") for column in _SEARCHED]
-        else:
-            # SQLite reads each row. Its LIKE ignores the case of ASCII letters, as its
-            # lower() does (the only case it knows), and is 2.5 times faster without it.
-            found = [column.like(pattern, escape="\\") for column in _SEARCHED]
-        conditions.append(or_(*found))
     return conditions
 
 
-def _listing(wanted: QueueFilter, dialect: str, *columns):
-    """The entries the filter wants, newest first (its page aside)."""
-    query = select(*_COLUMNS, *columns).join(Post, Post.id == Entry.post_id)
-    if wanted.tab == "all":
+def _narrowed(wanted: QueueFilter, dialect: str) -> list:
+    """What the filter asks beyond its tab, as conditions."""
+    search = [queue_search.condition(wanted.search, dialect)] if wanted.search else []
+    return [*_filters(wanted), *search]
+
+
+def _in_tab(tab: str, by_index: bool = True) -> list:
+    """The tab's condition on the status. Not by_index: said so that no index answers it,
+    for SQLite to read the entries another condition's index narrows to (it would prefer
+    ix_entries_status_created, and read the whole tab)."""
+    if tab == "all":
         # Said as "neither spam nor trash", which no index answers, so both databases read
         # ix_entries_created_id newest first and stop at the page (SQLite, without
         # ANALYZE, would otherwise read every pending and approved entry, then sort them).
-        query = query.where(Entry.status.not_in([Status.SPAM, Status.TRASH]))
-    elif wanted.tab != ANY:
-        query = query.where(Entry.status == Status(wanted.tab))
-    return query.where(*_narrowed(wanted, dialect)).order_by(Entry.created.desc(), Entry.id.desc())
+        return [Entry.status.not_in([Status.SPAM, Status.TRASH])]
+    if tab == ANY:
+        return []
+    if by_index:
+        return [Entry.status == Status(tab)]
+    return [Entry.status.not_in([status for status in Status if status != tab])]
 
 
-def _total(wanted: QueueFilter, dialect: str):
-    """How many entries the filter wants, as a column of the page's one query: a tab's
-    from the counts the database keeps; a filter's counted through its index."""
-    narrowed = _narrowed(wanted, dialect)
-    if not narrowed:
-        return (
-            select(func.coalesce(func.sum(EntryCount.entries), 0))
-            .where(EntryCount.status.in_(_statuses(wanted.tab)))
-            .scalar_subquery()
-        )
-    if wanted.search:
-        # The matches are read for the page anyway: counting them beside it reads them once.
-        return func.count().over()
-    counted = select(func.count()).select_from(Entry).where(*narrowed)
-    if wanted.site_id is not None:
-        counted = counted.join(Post, Post.id == Entry.post_id)
-    if wanted.tab != ANY:
-        counted = counted.where(Entry.status.in_(_statuses(wanted.tab)))
-    # Counted apart from the page's rows: not correlated with the outer Entry.
-    return counted.correlate(None).scalar_subquery()
+_NEWEST_FIRST = (Entry.created.desc(), Entry.id.desc())
+
+
+def _listing(wanted: QueueFilter, dialect: str):
+    """The entries the filter wants, newest first (its page aside)."""
+    query = select(*_COLUMNS).join(Post, Post.id == Entry.post_id)
+    conditions = [*_in_tab(wanted.tab), *_narrowed(wanted, dialect)]
+    return query.where(*conditions).order_by(*_NEWEST_FIRST)
+
+
+def _tab_page(tab: str, page: int):
+    """A page of a tab, with the tab's total from the counts the database keeps."""
+    kept = (
+        select(func.coalesce(func.sum(EntryCount.entries), 0))
+        .where(EntryCount.status.in_(_statuses(tab)))
+        .scalar_subquery()
+    )
+    query = select(*_COLUMNS, kept.label("total")).join(Post, Post.id == Entry.post_id)
+    query = query.where(*_in_tab(tab)).order_by(*_NEWEST_FIRST)
+    return query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+
+
+def _ways(wanted: QueueFilter, dialect: str, reach: int) -> list[tuple[list, object]]:
+    """The ways to find a filter's first reach + 1 matches, each (conditions, how many it
+    reads): one, for the database to plan; one per status for a post's or a rule's. On
+    SQLite a search by trigrams has two, and the count of the entries holding its
+    trigrams (up to FEW_CANDIDATES) gives one of them 0 to read, which reads nothing:
+    their ids, or the queue in order."""
+    term = queue_search.trigram_term(wanted.search, dialect)
+    statuses = _statuses(wanted.tab)
+    if not wanted.search and (wanted.post_id is not None or wanted.rule) and len(statuses) > 1:
+        # (post_id or rule, status, created) holds each status's entries newest first: each
+        # read apart up to reach + 1, rather than all of the post's or rule's, then sorted.
+        return [([Entry.status == status, *_filters(wanted)], reach + 1) for status in statuses]
+    if term is None:
+        # On SQLite an address's index narrows more than the tab's (ix_entries_status_created).
+        address = queue_search.whole_address(queue_search.clean(wanted.search)) is not None
+        tab = _in_tab(wanted.tab, by_index=not (dialect == "sqlite" and address))
+        return [([*tab, *_narrowed(wanted, dialect)], reach + 1)]
+    few_candidates = queue_search.FEW_CANDIDATES
+    candidates = queue_search.candidates(term).limit(few_candidates).cte("candidates")
+    few = select(func.count() < few_candidates).select_from(candidates).scalar_subquery()
+    found = queue_search.found(term, dialect)
+    narrowed = [*_in_tab(wanted.tab, by_index=False), *_filters(wanted)]
+    narrowed += [Entry.id.in_(select(candidates.c.id)), found]
+    read_in_order = [*_in_tab(wanted.tab), *_filters(wanted), found]
+    return [
+        (narrowed, case((few, reach + 1), else_=0)),
+        (read_in_order, case((few, 0), else_=reach + 1)),
+    ]
+
+
+def _filtered_page(wanted: QueueFilter, dialect: str, page: int, reach: int):
+    """A page of a filter, with how many entries it wants up to reach + 1: the first
+    reach + 1 matches, newest first, are found once (the database chooses how: through
+    the filter's index, or reading the queue newest first until it has them), then
+    counted, and the page's rows read from them alone."""
+    found = []
+    for conditions, limit in _ways(wanted, dialect, reach):
+        matched = select(Entry.id, Entry.created).where(*conditions)
+        if wanted.site_id is not None:
+            matched = matched.join(Post, Post.id == Entry.post_id)
+        found.append(matched.order_by(*_NEWEST_FIRST).limit(limit))
+    if len(found) == 1:
+        matches = found[0].cte("matches")
+    else:  # each way ordered and limited in its own subquery, as SQLite wants it; their
+        # count passes reach as soon as one of them does (each reads reach + 1 at most)
+        matches = union_all(*(select(way.subquery()) for way in found)).cte("matches")
+    newest_first = (matches.c.created.desc(), matches.c.id.desc())
+    shown = select(matches).order_by(*newest_first)
+    shown = shown.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).subquery("shown")
+    counted = select(func.count()).select_from(matches).scalar_subquery()
+    return (
+        select(*_COLUMNS, counted.label("total"))
+        .select_from(shown)
+        .join(Entry, Entry.id == shown.c.id)
+        .join(Post, Post.id == Entry.post_id)
+        .order_by(shown.c.created.desc(), shown.c.id.desc())
+    )
 
 
 def _row(row) -> QueueRow:
@@ -253,21 +312,34 @@ def _row(row) -> QueueRow:
     )
 
 
+def _reach(page: int) -> int:
+    """How many matches of a filter are counted, at most, for its page."""
+    return max(COUNTED, page * PAGE_SIZE)
+
+
+def _page_query(wanted: QueueFilter, dialect: str):
+    """The one query of a page: its rows, each with the total."""
+    page = max(wanted.page, 1)
+    if not _narrowed(wanted, dialect):
+        return _tab_page(wanted.tab, page)
+    return _filtered_page(wanted, dialect, page, _reach(page))
+
+
 def queue_page(session: Session, wanted: QueueFilter) -> QueuePage:
-    """One page of the queue, newest first, with the filtered total: one query."""
+    """One page of the queue, newest first, with the total: one query. A tab's total is
+    exact; a filter's is counted up to COUNTED (or to its page), and past it `more` says so."""
     page = max(wanted.page, 1)
     dialect = session.get_bind().dialect.name
-    rows = session.execute(
-        _listing(wanted, dialect, _total(wanted, dialect).label("total"))
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    total = rows[0].total if rows else 0
+    rows = session.execute(_page_query(wanted, dialect)).all()
+    counted = rows[0].total if rows else 0
+    more = bool(_narrowed(wanted, dialect)) and counted > _reach(page)
+    total = _reach(page) if more else counted
     return QueuePage(
         rows=[_row(row) for row in rows],
         total=total,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=max(1, -(-total // PAGE_SIZE)) + more,
+        more=more,
     )
 
 
