@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from moderation.infra.models import Base
+from moderation.infra.models import Base, declared
 
 target_metadata = Base.metadata
 
@@ -33,6 +33,7 @@ def run_migrations_online() -> None:
                 target_metadata=target_metadata,
                 render_as_batch=sqlite,
                 compare_type=True,
+                include_name=declared,
             )
             with context.begin_transaction():
                 context.run_migrations()

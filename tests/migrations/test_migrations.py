@@ -8,23 +8,14 @@ from sqlalchemy import inspect, text
 from sqlalchemy.orm import sessionmaker
 
 from moderation.infra import db
-from moderation.infra.models import Base, utcnow
+from moderation.infra.models import Base, declared, utcnow
 from moderation.rules import errors, policy
 from moderation.services import comments
-
-# The queue's search index differs per database and is the migrations' alone (0014): a
-# pg_trgm expression index on PostgreSQL; on SQLite an FTS5 table, its shadow tables
-# (entries_search_data, ...) and the triggers that keep it, which no comparison sees.
-SEARCH_INDEX = ("ix_entries_search", "entries_search")
-
-
-def _declared(name, type_, parent_names) -> bool:
-    return not (name or "").startswith(SEARCH_INDEX)
 
 
 def _differences(engine) -> list:
     with engine.connect() as connection:
-        opts = {"compare_type": True, "include_name": _declared}
+        opts = {"compare_type": True, "include_name": declared}
         context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, Base.metadata)
 
