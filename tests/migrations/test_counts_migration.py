@@ -4,6 +4,7 @@ from sqlalchemy import text
 
 from moderation.infra import db
 from moderation.infra.models import utcnow
+from tests.migrations.rows import add_post
 
 INSERT_ENTRY = text(
     "INSERT INTO entries (post_id, type, status, reason, rule, author, email, website, body,"
@@ -22,13 +23,7 @@ def test_the_counts_start_from_the_entries_there_and_follow_every_change(empty_d
     try:
         db.upgrade(engine, "0012")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO posts (slug, title, body, body_html, comments_open, pings_open,"
-                    " created) VALUES ('a-post', 'A post', '', '', true, true, :now)"
-                ),
-                {"now": utcnow()},
-            )
+            add_post(connection)
             for status in ("pending", "pending", "spam"):
                 connection.execute(INSERT_ENTRY, {"status": status, "now": utcnow()})
         db.upgrade(engine)

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from moderation.infra import db
 from moderation.infra.models import utcnow
+from tests.migrations.rows import add_post
 
 MENTION = text(
     "INSERT INTO mentions (token, type, state, reason, source, target, post_id, title,"
@@ -21,13 +22,7 @@ def test_mentions_keep_their_post_through_0010_and_may_then_have_none(empty_data
     try:
         db.upgrade(engine, "0009")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO posts (slug, title, body, body_html, comments_open,"
-                    " pings_open, created) VALUES ('a-post', 'A post', '', '', true, true, :now)"
-                ),
-                {"now": utcnow()},
-            )
+            add_post(connection)
             connection.execute(
                 MENTION,
                 {"token": "kept", "target": "https://x/a-post/", "post_id": 1, "now": utcnow()},

@@ -11,6 +11,7 @@ from moderation.infra import db
 from moderation.infra.models import Base, declared, utcnow
 from moderation.rules import errors, policy
 from moderation.services import comments
+from tests.migrations.rows import add_post
 
 
 def _differences(engine) -> list:
@@ -49,13 +50,7 @@ def test_comments_stored_before_fingerprints_are_still_found_as_duplicates(empty
     try:
         db.upgrade(engine, "0005")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO posts (slug, title, body, body_html, comments_open, pings_open,"
-                    " created) VALUES ('a-post', 'A post', '', '', true, true, :now)"
-                ),
-                {"now": utcnow()},
-            )
+            add_post(connection)
             for body in ("Said twice.", "Said twice.", "Déjà dit, une fois."):
                 connection.execute(
                     text(

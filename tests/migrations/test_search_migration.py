@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from moderation.infra import db
 from moderation.infra.models import utcnow
 from moderation.services import queue, queue_search
+from tests.migrations.rows import add_post
 
 INSERT_ENTRY = text(
     "INSERT INTO entries (post_id, type, status, reason, rule, author, email, website, body,"
@@ -61,13 +62,7 @@ def test_the_search_index_holds_the_entries_before_it_and_follows_every_change(
     try:
         db.upgrade(engine, "0013")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO posts (slug, title, body, body_html, comments_open, pings_open,"
-                    " created) VALUES ('a-post', 'A post', '', '', true, true, :now)"
-                ),
-                {"now": utcnow()},
-            )
+            add_post(connection)
         _add(engine, "Grace Hopper", "A compiler bug")  # 1
         _add(engine, "Ada Lovelace", "Notes on a compiler")  # 2
         db.upgrade(engine)

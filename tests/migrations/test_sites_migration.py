@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from moderation.infra import db
 from moderation.infra.models import utcnow
+from tests.migrations.rows import add_post
 
 
 def test_posts_keep_their_entries_through_the_sites_migration(empty_database_url):
@@ -12,14 +13,7 @@ def test_posts_keep_their_entries_through_the_sites_migration(empty_database_url
     try:
         db.upgrade(engine, "0008")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO posts (slug, title, body, body_html, url, comments_open,"
-                    " pings_open, created) VALUES ('a-post', 'A post', '', '',"
-                    " 'https://blog.example/a-post/', true, true, :now)"
-                ),
-                {"now": utcnow()},
-            )
+            add_post(connection, "https://blog.example/a-post/")
             connection.execute(
                 text(
                     "INSERT INTO entries (post_id, type, status, reason, rule, author, email,"
