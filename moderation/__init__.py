@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
         linkback,
         privacy_notice,
         public,
+        revalidation,
         scripts,
         security,
         subscriptions,
@@ -87,4 +88,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
     dashboard.init_app(app)
     cli_maintenance.init_app(app)  # the daily retention job's chain
     cli.init_app(app)
+    revalidation.init_app(app)  # outermost: around ProxyFix too
     return app

@@ -23,7 +23,7 @@ from moderation import create_app
 from moderation.infra import db, jobs
 from moderation.infra.models import Base
 from moderation.services import accounts, posts
-from moderation.web import intake
+from moderation.web import intake, revalidation
 from moderation.web.api import views as api
 from tests.forms import submit_form
 from tests.mailserver import mail_server  # noqa: F401 (a fixture: a real SMTP server)
@@ -238,6 +238,7 @@ def clock(monkeypatch) -> ReaderClock:
     reader_clock = ReaderClock()
     monkeypatch.setattr(intake, "time", reader_clock)
     monkeypatch.setattr(api, "time", reader_clock)
+    monkeypatch.setattr(revalidation, "time", reader_clock)  # how long a 304 is kept
     return reader_clock
 
 

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "COMMENT_FORM_MIN_SECONDS": 3.0,  # sent sooner after the form was shown: spam
     "COMMENT_FORM_MAX_SECONDS": 7200.0,  # shown longer ago: refused, to be sent again
     "PAGE_MAX_AGE": 60,  # seconds a CDN may keep a public read (thread JSON, feeds, frame)
+    "REVALIDATE_SECONDS": 1,  # a 304 answered again without a query for this long; 0: off
     "LOGIN_RATE_LIMIT": "10 per minute",
     # The job queue that verifies webmentions and trackbacks (SPEC §3 (Linkbacks)):
     # threads per serving process when there is no REDIS_URL.
@@ -148,6 +149,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "RATELIMIT_ENABLED": _boolean,
     "COMMENT_FLOOD_SECONDS": _count,
     "PAGE_MAX_AGE": _count,
+    "REVALIDATE_SECONDS": _count,
     "COMMENT_RATE_LIMIT": _rate_limit,
     "PREVIEW_RATE_LIMIT": _rate_limit,
     "COMMENT_FORM_MIN_SECONDS": lambda value: _seconds(value) if float(value) else 0.0,

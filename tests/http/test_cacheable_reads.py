@@ -220,3 +220,91 @@ def test_a_kept_thread_gives_each_reader_a_stamp_made_for_them(app, client, thre
     assert second["form"]["stamp"] != first["form"]["stamp"]
     assert {**second, "form": None} == {**first, "form": None}
     assert [entry["html"] for entry in second["entries"]] == ["<p>On the blog.</p>"]
+
+
+def _confirmed_tag(client, path: str, **headers) -> str:
+    """The tag of `path`, once the app itself has answered its revalidation with 304."""
+    etag = client.get(path, headers=headers).headers["ETag"]
+    assert client.get(path, headers={**headers, "If-None-Match": etag}).status_code == 304
+    return etag
+
+
+@pytest.mark.parametrize(
+    "path", ["/posts/a-post/", f"/api/v1/thread?url={BLOG}/a-page/"], ids=["post", "thread"]
+)
+def test_a_confirmed_revalidation_is_confirmed_again_without_a_query(
+    client, thread, path, count_queries
+):
+    etag = _confirmed_tag(client, path)
+    confirmed = client.get(path, headers={"If-None-Match": etag})
+    with count_queries() as statements:
+        again = client.get(path, headers={"If-None-Match": etag})
+    assert statements == []
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert sorted(again.headers.items()) == sorted(confirmed.headers.items())
+    assert again.cache_control.public and "Content-Security-Policy" in again.headers
+
+
+def test_a_commit_in_this_process_ends_the_moment_at_once(app, client, post):
+    etag = _confirmed_tag(client, "/posts/a-post/")
+    approve(app, add_comment(app, "Now approved.", Status.PENDING))
+    changed = client.get("/posts/a-post/", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert "Now approved." in changed.get_data(as_text=True)
+
+
+def test_a_change_from_another_process_shows_after_revalidate_seconds(
+    app, client, post, clock, count_queries
+):
+    etag = _confirmed_tag(client, "/posts/a-post/")
+    _retitle_elsewhere(app, "Retitled elsewhere")
+    assert client.get("/posts/a-post/", headers={"If-None-Match": etag}).status_code == 304
+
+    clock.advance(app.config["REVALIDATE_SECONDS"])
+    with count_queries() as statements:
+        later = client.get("/posts/a-post/", headers={"If-None-Match": etag})
+    assert later.status_code == 200 and statements
+    assert "Retitled elsewhere" in later.get_data(as_text=True)
+
+
+def test_a_reader_with_a_cookie_or_another_tag_is_answered_by_the_app(client, post, count_queries):
+    etag = _confirmed_tag(client, "/posts/a-post/")
+    client.set_cookie("unrelated", "1")
+    with count_queries() as with_cookie:
+        assert client.get("/posts/a-post/", headers={"If-None-Match": etag}).status_code == 304
+    client.delete_cookie("unrelated")
+    with count_queries() as other_tag:
+        assert client.get("/posts/a-post/", headers={"If-None-Match": 'W/"x"'}).status_code == 200
+    assert with_cookie and other_tag
+
+
+def test_an_answer_that_varies_on_origin_is_kept_for_that_origin_alone(
+    client, thread, count_queries
+):
+    path = f"/api/v1/thread?url={BLOG}/a-page/"
+    etag = _confirmed_tag(client, path, Origin=BLOG)
+    with count_queries() as same_origin:
+        assert client.get(path, headers={"Origin": BLOG, "If-None-Match": etag}).status_code == 304
+    with count_queries() as no_origin:
+        answer = client.get(path, headers={"If-None-Match": etag})
+    assert answer.status_code == 304
+    assert "Access-Control-Allow-Origin" not in answer.headers
+    assert same_origin == [] and no_origin
+
+
+def test_revalidate_seconds_0_leaves_every_revalidation_to_the_app(make_app, post):
+    app = make_app(SITE_URL="http://localhost", REVALIDATE_SECONDS=0)
+    client = app.test_client()
+    etag = _confirmed_tag(client, "/posts/a-post/")
+    _retitle_elsewhere(app, "Retitled elsewhere")
+    assert client.get("/posts/a-post/", headers={"If-None-Match": etag}).status_code == 200
+
+
+def _retitle_elsewhere(app, title: str) -> None:
+    """Change the post as another process would (a second worker, the command line):
+    through an engine of its own, so nothing commits in this app's."""
+    engine = db.make_engine(app.config["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(update(Post).values(title=title))
+    engine.dispose()

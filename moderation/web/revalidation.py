@@ -1,0 +1,107 @@
+"""A revalidation the app has just confirmed is confirmed again without it, for a moment.
+
+Readers' browsers, CDNs and reverse proxies revalidate the public reads (caching.py) by
+their ETag. When the app has answered such a GET with 304, the same request (its address,
+the headers the answer varies on, and a tag it holds) is answered 304 again
+for up to REVALIDATE_SECONDS by this middleware alone: no query, no hook, no view. Any
+commit on the app's database from this process forgets every such answer at once, so
+a change made here shows on the next request; one made by another process shows after
+at most REVALIDATE_SECONDS more than PAGE_MAX_AGE. A request with a cookie, or without
+If-None-Match, always goes to the app: only it knows what a reader's own page holds.
+"""
+
+import time
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import Engine, event
+from werkzeug.http import parse_etags, parse_set_header
+
+# What names the resource asked for (the host too: with TRUSTED_HOSTS it is in our links).
+_ADDRESS = (
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+)
+# Arbitrary query strings could otherwise fill the memory: past this many, start afresh.
+MAX_ANSWERS = 10_000
+
+StartResponse = Callable[..., object]
+
+
+class Revalidation:
+    """WSGI middleware around the app: see the module's docstring."""
+
+    def __init__(self, app: Callable, engine: Engine, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+        # the request's address -> (tag, the 304's headers, what it varies on, the request's
+        # values of those headers, expiry)
+        self.answers: dict[tuple, tuple[str, list, tuple, tuple, float]] = {}
+        self.generation = 0  # one more at each commit: an answer older than it is stale
+        event.listen(engine, "commit", self.forget)
+
+    def forget(self, _connection=None) -> None:
+        self.generation += 1
+        self.answers = {}
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] != "GET" or "HTTP_COOKIE" in environ:
+            return self.app(environ, start_response)
+        sent_tags = environ.get("HTTP_IF_NONE_MATCH")
+        if not sent_tags:
+            return self.app(environ, start_response)
+        key = tuple(environ.get(name) for name in _ADDRESS)
+        answer = self.answers.get(key)
+        if answer is not None:
+            tag, headers, vary, values, expires = answer
+            if (
+                time.time() < expires
+                and _values(environ, vary) == values
+                and parse_etags(sent_tags).contains_weak(tag)
+            ):
+                start_response("304 NOT MODIFIED", headers)
+                return []
+        return self.app(environ, self._keeping(key, environ, start_response))
+
+    def _keeping(self, key, environ: dict, start_response: StartResponse) -> StartResponse:
+        """start_response, keeping the app's answer when it is a public 304."""
+        generation = self.generation
+
+        def keep(status: str, headers: list, *rest):
+            if status.startswith("304") and generation == self.generation:
+                named = {name.lower(): value for name, value in headers}
+                tag = named.get("etag", "")
+                if tag and named.get("cache-control", "").startswith("public"):
+                    if len(self.answers) >= MAX_ANSWERS:
+                        self.answers = {}
+                    expires = time.time() + self.seconds
+                    bare = tag.removeprefix("W/").strip('"')
+                    vary = _vary(headers)
+                    values = _values(environ, vary)
+                    self.answers[key] = (bare, headers, vary, values, expires)
+            return start_response(status, headers, *rest)
+
+        return keep
+
+
+def _vary(headers: list) -> tuple[str, ...]:
+    """The request headers an answer varies on, as WSGI names them."""
+    lists = [value for name, value in headers if name.lower() == "vary"]
+    names = {name for value in lists for name in parse_set_header(value)}
+    return tuple(sorted("HTTP_" + name.upper().replace("-", "_") for name in names))
+
+
+def _values(environ: dict, vary: tuple[str, ...]) -> tuple:
+    return tuple(environ.get(name) for name in vary)
+
+
+def init_app(app) -> None:
+    """Put the middleware around the app, unless REVALIDATE_SECONDS is 0."""
+    seconds = app.config["REVALIDATE_SECONDS"]
+    if seconds > 0:
+        engine = app.extensions["moderation.engine"]
+        app.wsgi_app = Revalidation(app.wsgi_app, engine, seconds)
