@@ -1,4 +1,4 @@
-"""A revalidation the app has just confirmed is confirmed again without it, for a moment.
+"""What the app has just read or confirmed is taken as current for a moment.
 
 Readers' browsers, CDNs and reverse proxies revalidate the public reads (caching.py) by
 their ETag. When the app has answered such a GET with 304, the same request (its address,
@@ -8,11 +8,17 @@ commit on the app's database from this process forgets every such answer at once
 a change made here shows on the next request; one made by another process shows after
 at most REVALIDATE_SECONDS more than PAGE_MAX_AGE. A request with a cookie, or without
 If-None-Match, always goes to the app: only it knows what a reader's own page holds.
+
+The public reads' views keep what decides their answer the same way (`recent`: a
+thread's post and version, the settings, the registered sites), so that a kept answer
+is given without a query either.
 """
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from typing import TypeVar
 
+from flask import current_app
 from sqlalchemy import Engine, event
 from werkzeug.http import parse_etags, parse_set_header
 
@@ -30,6 +36,8 @@ _ADDRESS = (
 MAX_ANSWERS = 10_000
 
 StartResponse = Callable[..., object]
+T = TypeVar("T")
+EXTENSION = "moderation.revalidation"
 
 
 class Revalidation:
@@ -41,12 +49,27 @@ class Revalidation:
         # the request's address -> (tag, the 304's headers, what it varies on, the request's
         # values of those headers, expiry)
         self.answers: dict[tuple, tuple[str, list, tuple, tuple, float]] = {}
+        # what the views read (`recent`): key -> (value, expiry)
+        self.readings: dict[Hashable, tuple[object, float]] = {}
         self.generation = 0  # one more at each commit: an answer older than it is stale
         event.listen(engine, "commit", self.forget)
 
     def forget(self, _connection=None) -> None:
         self.generation += 1
         self.answers = {}
+        self.readings = {}
+
+    def recent(self, key: Hashable, read: Callable[[], T]) -> T:
+        kept = self.readings.get(key)
+        if kept is not None and time.time() < kept[1]:
+            return kept[0]  # type: ignore[return-value]
+        generation = self.generation
+        value = read()
+        if generation == self.generation:
+            if len(self.readings) >= MAX_ANSWERS:
+                self.readings = {}
+            self.readings[key] = (value, time.time() + self.seconds)
+        return value
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] != "GET" or "HTTP_COOKIE" in environ:
@@ -99,9 +122,18 @@ def _values(environ: dict, vary: tuple[str, ...]) -> tuple:
     return tuple(environ.get(name) for name in vary)
 
 
+def recent(key: Hashable, read: Callable[[], T]) -> T:
+    """What `read()` gave for `key` less than REVALIDATE_SECONDS ago in this process, with
+    nothing committed here since; else what it gives now. Errors are never kept. What it
+    gives is shared by requests: plain values, or rows no one changes."""
+    keeper = current_app.extensions.get(EXTENSION)
+    return read() if keeper is None else keeper.recent(key, read)
+
+
 def init_app(app) -> None:
     """Put the middleware around the app, unless REVALIDATE_SECONDS is 0."""
     seconds = app.config["REVALIDATE_SECONDS"]
     if seconds > 0:
         engine = app.extensions["moderation.engine"]
-        app.wsgi_app = Revalidation(app.wsgi_app, engine, seconds)
+        keeper = Revalidation(app.wsgi_app, engine, seconds)
+        app.extensions[EXTENSION] = app.wsgi_app = keeper

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from moderation.infra import db
 from moderation.rules import urls
 from moderation.services import sites
-from moderation.web import site
+from moderation.web import revalidation, site
 
 # Every state change needs a token, but for the blueprints that create_app exempts: the
 # linkback receivers (protocols, not forms), and the readers' forms, the JSON API and the
@@ -50,10 +50,13 @@ def framed_csp(origins: Iterable[str]) -> str:
     return PUBLIC_CSP.replace("frame-ancestors 'self'", f"frame-ancestors {allowed}")
 
 
-def frame_origins() -> list[str]:
-    """The registered sites' origins, read once per request (services.sites)."""
+def frame_origins() -> tuple[str, ...]:
+    """The registered sites' origins (services.sites), read once per request, or less
+    often (revalidation.recent)."""
     if "frame_origins" not in g:
-        g.frame_origins = sites.site_origins(db.get_session())
+        g.frame_origins = revalidation.recent(
+            ("site origins",), lambda: tuple(sites.site_origins(db.get_session()))
+        )
     return g.frame_origins
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from moderation.infra import db
-from moderation.infra.models import DataRequest, Post, utcnow
+from moderation.infra.models import DataRequest, Entry, Post, utcnow
 from moderation.rules.statuses import Status
 from moderation.services import data_requests, sites
 from tests.forms import send
@@ -284,13 +284,37 @@ def test_an_answer_that_varies_on_origin_is_kept_for_that_origin_alone(
 ):
     path = f"/api/v1/thread?url={BLOG}/a-page/"
     etag = _confirmed_tag(client, path, Origin=BLOG)
-    with count_queries() as same_origin:
-        assert client.get(path, headers={"Origin": BLOG, "If-None-Match": etag}).status_code == 304
-    with count_queries() as no_origin:
-        answer = client.get(path, headers={"If-None-Match": etag})
-    assert answer.status_code == 304
-    assert "Access-Control-Allow-Origin" not in answer.headers
-    assert same_origin == [] and no_origin
+    with count_queries() as statements:
+        same = client.get(path, headers={"Origin": BLOG, "If-None-Match": etag})
+    assert same.status_code == 304 and statements == []
+    assert same.headers["Access-Control-Allow-Origin"] == BLOG
+
+    other = client.get(path, headers={"If-None-Match": etag})
+    assert other.status_code == 304
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_a_kept_thread_is_answered_without_a_query_for_a_moment(
+    app, client, thread, clock, count_queries
+):
+    with app.app_context():
+        slug = sites.find_thread(db.get_session(), thread).slug
+    add_comment(app, "Held.", Status.PENDING, slug)
+    path = f"/api/v1/thread?url={thread}"
+    first = client.get(path).get_json()
+    clock.advance(1 / 2)
+    with count_queries() as statements:
+        again = client.get(path)
+    assert statements == []
+    assert again.get_json()["form"]["stamp"] != first["form"]["stamp"]  # made for this one
+
+    engine = db.make_engine(app.config["DATABASE_URL"])  # another process approves one
+    with engine.begin() as elsewhere:
+        elsewhere.execute(update(Entry).where(Entry.body == "Held.").values(status=Status.APPROVED))
+    engine.dispose()
+    assert client.get(path).get_json()["count"] == first["count"]
+    clock.advance(app.config["REVALIDATE_SECONDS"])
+    assert client.get(path).get_json()["count"] == first["count"] + 1
 
 
 def test_revalidate_seconds_0_leaves_every_revalidation_to_the_app(make_app, post):

@@ -30,7 +30,7 @@ from moderation.rules.limits import TITLE_MAX_CHARS
 from moderation.rules.statuses import EntryType, Status
 from moderation.rules.urls import canonical_url
 from moderation.services import discussion, sites, thread_counts, threads
-from moderation.web import caching, intake, rendering, security, site
+from moderation.web import caching, intake, rendering, revalidation, security, site
 from moderation.web.api import cors, reader_token, shapes
 from moderation.web.api.openapi import Operation, document, documented
 from moderation.web.api.shapes import MAX_COUNT_URLS
@@ -102,8 +102,9 @@ def thread():
     url = _url_argument()
     page = rendering.comment_page(request.args.get("page"))  # 404 unless N ≥ 1
     session = db.get_session()
-    post = sites.find_thread(session, url)
-    settings = discussion.load(session)
+    post, settings, thread_version = revalidation.recent(
+        ("api thread", url), lambda: _thread_now(session, url)
+    )
     base = site.base_url()  # in every address drawn; 503 while it is unknown
     now = time.time()
     comment_form = shapes.form(form_stamp(_secret(), now, url), settings.thread_depth)
@@ -111,19 +112,18 @@ def thread():
         return _no_thread(session, url, page, comment_form, now)
     own_ids = reader_token.entry_ids(_secret(), request.args.get("own"), now)
     comments_open = policy.is_open(post, EntryType.COMMENT, settings.close_after_days, utcnow())
-    response = Response(mimetype="application/json")
     if own_ids:
         own = _thread_json(post, url, own_ids, page, settings, comments_open, comment_form)
-        response.set_data(own)
-        return caching.private(response)
+        return caching.private(Response(own, mimetype="application/json"))
     version = (
-        threads.thread_version(session, post),
+        thread_version,
         (page, comments_open, settings.comments_per_page, settings.thread_depth),
         (base, post.title, post.url),
         intake.stamp_era(),
     )
-    if caching.public(response, version).status_code == 304:
-        return response
+    unchanged = caching.not_modified(version)
+    if unchanged is not None:
+        return unchanged
     # Kept whole for every reader, but for the form's stamp: each gets one made now.
     cache, key = fragments.cache(), ("api page", post.id, page)
     kept = cache.get(key, version)
@@ -131,8 +131,16 @@ def thread():
         marked = shapes.form(_STAMP_MARK, settings.thread_depth)
         kept = _thread_json(post, url, set(), page, settings, comments_open, marked)
         cache.put(key, version, kept, sys.getsizeof(kept))
-    response.set_data(kept.replace(_STAMP_MARK, comment_form["stamp"]))
-    return response
+    fresh = kept.replace(_STAMP_MARK, comment_form["stamp"])
+    return caching.public(Response(fresh, mimetype="application/json"), version)
+
+
+def _thread_now(session, url: str) -> tuple:
+    """The post of `url`'s thread (None before its first comment), the settings, and the
+    thread's version, as the database has them now: what decides the thread's answer."""
+    post = sites.find_thread(session, url)
+    settings = discussion.load(session)
+    return post, settings, post and threads.thread_version(session, post)
 
 
 def _thread_json(
