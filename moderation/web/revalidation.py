@@ -33,7 +33,7 @@ _ADDRESS = (
     "QUERY_STRING",
 )
 # Arbitrary query strings could otherwise fill the memory: past this many, start afresh.
-MAX_ANSWERS = 10_000
+MAX_ANSWERS = 1_000
 
 StartResponse = Callable[..., object]
 T = TypeVar("T")
