@@ -1,8 +1,8 @@
 """What the app has just read or confirmed is taken as current for a moment.
 
 Readers' browsers, CDNs and reverse proxies revalidate the public reads (caching.py) by
-their ETag. When the app has answered such a GET with 304, the same request (its address,
-the headers the answer varies on, and a tag it holds) is answered 304 again
+their ETag. When the app has answered such a GET with 304, the same request (its
+address, the headers the answer varies on, and a tag it holds) is answered 304 again
 for up to REVALIDATE_SECONDS by this middleware alone: no query, no hook, no view. Any
 commit on the app's database from this process forgets every such answer at once, so
 a change made here shows on the next request; one made by another process shows after
@@ -86,7 +86,7 @@ class Revalidation:
                 and _values(environ, vary) == values
                 and parse_etags(sent_tags).contains_weak(tag)
             ):
-                start_response("304 NOT MODIFIED", headers)
+                start_response("304 NOT MODIFIED", list(headers))
                 return []
         return self.app(environ, self._keeping(key, environ, start_response))
 
@@ -98,7 +98,8 @@ class Revalidation:
             if status.startswith("304") and generation == self.generation:
                 named = {name.lower(): value for name, value in headers}
                 tag = named.get("etag", "")
-                if tag and named.get("cache-control", "").startswith("public"):
+                public = named.get("cache-control", "").startswith("public")
+                if tag and public and "set-cookie" not in named:
                     if len(self.answers) >= MAX_ANSWERS:
                         self.answers = {}
                     expires = time.time() + self.seconds
