@@ -38,6 +38,28 @@ MAX_ANSWERS = 1_000
 StartResponse = Callable[..., object]
 T = TypeVar("T")
 EXTENSION = "moderation.revalidation"
+_MISSING = object()
+
+
+class _Kept:
+    """Values taken as current for `seconds`; at most MAX_ANSWERS, then afresh."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.values: dict[Hashable, tuple[object, float]] = {}
+
+    def get(self, key: Hashable) -> object:
+        """The value kept for `key`, or _MISSING when there is none or it is too old."""
+        kept = self.values.get(key)
+        return kept[0] if kept is not None and time.time() < kept[1] else _MISSING
+
+    def put(self, key: Hashable, value: object) -> None:
+        if len(self.values) >= MAX_ANSWERS:
+            self.values = {}
+        self.values[key] = (value, time.time() + self.seconds)
+
+    def clear(self) -> None:
+        self.values = {}
 
 
 class Revalidation:
@@ -45,30 +67,26 @@ class Revalidation:
 
     def __init__(self, app: Callable, engine: Engine, seconds: float) -> None:
         self.app = app
-        self.seconds = seconds
-        # the request's address -> (tag, the 304's headers, what it varies on, the request's
-        # values of those headers, expiry)
-        self.answers: dict[tuple, tuple[str, list, tuple, tuple, float]] = {}
-        # what the views read (`recent`): key -> (value, expiry)
-        self.readings: dict[Hashable, tuple[object, float]] = {}
+        # the request's address -> (tag, the 304's headers, what it varies on, the
+        # request's values of those headers)
+        self.answers = _Kept(seconds)
+        self.readings = _Kept(seconds)  # what the views read (`recent`)
         self.generation = 0  # one more at each commit: an answer older than it is stale
         event.listen(engine, "commit", self.forget)
 
     def forget(self, _connection=None) -> None:
         self.generation += 1
-        self.answers = {}
-        self.readings = {}
+        self.answers.clear()
+        self.readings.clear()
 
     def recent(self, key: Hashable, read: Callable[[], T]) -> T:
         kept = self.readings.get(key)
-        if kept is not None and time.time() < kept[1]:
-            return kept[0]  # type: ignore[return-value]
+        if kept is not _MISSING:
+            return kept  # type: ignore[return-value]
         generation = self.generation
         value = read()
         if generation == self.generation:
-            if len(self.readings) >= MAX_ANSWERS:
-                self.readings = {}
-            self.readings[key] = (value, time.time() + self.seconds)
+            self.readings.put(key, value)
         return value
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -79,13 +97,9 @@ class Revalidation:
             return self.app(environ, start_response)
         key = tuple(environ.get(name) for name in _ADDRESS)
         answer = self.answers.get(key)
-        if answer is not None:
-            tag, headers, vary, values, expires = answer
-            if (
-                time.time() < expires
-                and _values(environ, vary) == values
-                and parse_etags(sent_tags).contains_weak(tag)
-            ):
+        if answer is not _MISSING:
+            tag, headers, vary, values = answer  # type: ignore[misc]
+            if _values(environ, vary) == values and parse_etags(sent_tags).contains_weak(tag):
                 start_response("304 NOT MODIFIED", list(headers))
                 return []
         return self.app(environ, self._keeping(key, environ, start_response))
@@ -100,13 +114,9 @@ class Revalidation:
                 tag = named.get("etag", "")
                 public = named.get("cache-control", "").startswith("public")
                 if tag and public and "set-cookie" not in named:
-                    if len(self.answers) >= MAX_ANSWERS:
-                        self.answers = {}
-                    expires = time.time() + self.seconds
                     bare = tag.removeprefix("W/").strip('"')
                     vary = _vary(headers)
-                    values = _values(environ, vary)
-                    self.answers[key] = (bare, headers, vary, values, expires)
+                    self.answers.put(key, (bare, headers, vary, _values(environ, vary)))
             return start_response(status, headers, *rest)
 
         return keep

@@ -258,7 +258,7 @@ def test_a_change_from_another_process_shows_after_revalidate_seconds(
     app, client, post, clock, count_queries
 ):
     etag = _confirmed_tag(client, "/posts/a-post/")
-    _retitle_elsewhere(app, "Retitled elsewhere")
+    _elsewhere(app, update(Post).values(title="Retitled elsewhere"))
     assert client.get("/posts/a-post/", headers={"If-None-Match": etag}).status_code == 304
 
     clock.advance(app.config["REVALIDATE_SECONDS"])
@@ -308,10 +308,7 @@ def test_a_kept_thread_is_answered_without_a_query_for_a_moment(
     assert statements == []
     assert again.get_json()["form"]["stamp"] != first["form"]["stamp"]  # made for this one
 
-    engine = db.make_engine(app.config["DATABASE_URL"])  # another process approves one
-    with engine.begin() as elsewhere:
-        elsewhere.execute(update(Entry).where(Entry.body == "Held.").values(status=Status.APPROVED))
-    engine.dispose()
+    _elsewhere(app, update(Entry).where(Entry.body == "Held.").values(status=Status.APPROVED))
     assert client.get(path).get_json()["count"] == first["count"]
     clock.advance(app.config["REVALIDATE_SECONDS"])
     assert client.get(path).get_json()["count"] == first["count"] + 1
@@ -321,14 +318,14 @@ def test_revalidate_seconds_0_leaves_every_revalidation_to_the_app(make_app, pos
     app = make_app(SITE_URL="http://localhost", REVALIDATE_SECONDS=0)
     client = app.test_client()
     etag = _confirmed_tag(client, "/posts/a-post/")
-    _retitle_elsewhere(app, "Retitled elsewhere")
+    _elsewhere(app, update(Post).values(title="Retitled elsewhere"))
     assert client.get("/posts/a-post/", headers={"If-None-Match": etag}).status_code == 200
 
 
-def _retitle_elsewhere(app, title: str) -> None:
-    """Change the post as another process would (a second worker, the command line):
+def _elsewhere(app, statement) -> None:
+    """Change the database as another process would (a second worker, the command line):
     through an engine of its own, so nothing commits in this app's."""
     engine = db.make_engine(app.config["DATABASE_URL"])
     with engine.begin() as connection:
-        connection.execute(update(Post).values(title=title))
+        connection.execute(statement)
     engine.dispose()
