@@ -114,6 +114,14 @@ def _mail_from(value: str) -> str:
     return value.strip()
 
 
+def _moment(value: str) -> int:
+    """REVALIDATE_SECONDS: up to an hour; longer would outlast any sensible PAGE_MAX_AGE."""
+    seconds = _count(value)
+    if seconds > 3600:
+        raise ValueError(f"expected a whole number of seconds from 0 to 3600, got {value!r}")
+    return seconds
+
+
 def _hour(value: str) -> int:
     hour = int(value)
     if not 0 <= hour <= 23:
@@ -149,7 +157,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "RATELIMIT_ENABLED": _boolean,
     "COMMENT_FLOOD_SECONDS": _count,
     "PAGE_MAX_AGE": _count,
-    "REVALIDATE_SECONDS": _count,
+    "REVALIDATE_SECONDS": _moment,
     "COMMENT_RATE_LIMIT": _rate_limit,
     "PREVIEW_RATE_LIMIT": _rate_limit,
     "COMMENT_FORM_MIN_SECONDS": lambda value: _seconds(value) if float(value) else 0.0,

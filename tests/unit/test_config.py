@@ -75,6 +75,8 @@ def clean_environment(monkeypatch):
         ("MAIL_ACTION_MAX_AGE", "86400", 86400),
         ("MAIL_DAILY_CAP", "0", 0),
         ("MAIL_DIGEST_HOUR", "23", 23),
+        ("REVALIDATE_SECONDS", "0", 0),
+        ("REVALIDATE_SECONDS", "3600", 3600),
         ("WEBHOOK_ALLOW_PRIVATE_HOSTS", "true", True),
     ],
 )
@@ -180,6 +182,9 @@ def test_absent_keys_are_left_out():
         ("MAIL_ACTION_MAX_AGE", "0"),
         ("MAIL_DAILY_CAP", "-1"),
         ("MAIL_DIGEST_HOUR", "24"),
+        ("REVALIDATE_SECONDS", "-1"),
+        ("REVALIDATE_SECONDS", "3601"),
+        ("REVALIDATE_SECONDS", "9" * 4000),  # once past the clock's float: a 500 per 304
     ],
 )
 def test_bad_value_raises_config_error_naming_the_key(key, raw):
